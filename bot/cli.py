@@ -1,0 +1,271 @@
+"""`python -m bot` / `launchwatch`: run the bot, the sandbox, and manage the store.
+
+The command line is a thin layer like the cogs: parse, call a service, render, print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot import __version__
+from bot.config import Config, load_config
+from bot.dates import PartialDate
+from bot.errors import ConfigError, LaunchWatchError, ValidationError
+from bot.render import message, render
+from bot.services import Scope, TimelineFilter, list_events
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="LaunchWatch: a Discord bot for regional security alerts.",
+        epilog="With no command: run the bot when a token is configured, else the sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"LaunchWatch {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", help="configuration file (default: ./config.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="connect to Discord (needs a token)")
+    run.set_defaults(func=cmd_run)
+
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot against an emulated Discord, no account needed"
+    )
+    sandbox.add_argument(
+        "--db", metavar="PATH", help="SQLite file for the sandbox (default: [sandbox] db)"
+    )
+    sandbox.add_argument(
+        "--script", metavar="FILE", help="run the file's lines and print the transcript"
+    )
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    db = sub.add_parser("db", help="manage the store").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
+    upgrade = db.add_parser("upgrade", help="apply pending schema migrations")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    seed = db.add_parser("seed", help="load example data")
+    seed.add_argument(
+        "--example",
+        action="store_true",
+        required=True,
+        help="the seed article's launches and reactions",
+    )
+    seed.add_argument(
+        "--alert", action="store_true", help="alert subscribed channels (default: alert nobody)"
+    )
+    _guild(seed)
+    seed.set_defaults(func=cmd_db_seed)
+
+    imp = db.add_parser("import", help="import events (and reactions) from a file")
+    imp.add_argument("file", type=Path, help="the file to read")
+    imp.add_argument(
+        "--format",
+        required=True,
+        choices=["cns", "csv", "json"],
+        help="cns: the CNS North Korea Missile Test Database; csv/json: our export formats",
+    )
+    imp.add_argument(
+        "--alert",
+        action="store_true",
+        help="alert subscribed channels about new events (default: alert nobody)",
+    )
+    _guild(imp)
+    imp.set_defaults(func=cmd_db_import)
+
+    exp = db.add_parser("export", help="export the guild's events and reactions")
+    exp.add_argument(
+        "--format",
+        required=True,
+        choices=["csv", "json"],
+        help="csv: events only; json: events and reactions",
+    )
+    exp.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of standard output"
+    )
+    _guild(exp)
+    exp.set_defaults(func=cmd_db_export)
+
+    events = sub.add_parser("events", help="read events").add_subparsers(
+        dest="events_command", metavar="ACTION", required=True
+    )
+    lst = events.add_parser("list", help="every matching event, oldest first")
+    lst.add_argument("--since", metavar="DATE", help="from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    lst.add_argument("--until", metavar="DATE", help="up to this date, inclusive")
+    lst.add_argument("--category", metavar="C", help="e.g. cruise_missile, icbm")
+    lst.add_argument("--json", action="store_true", help="print a JSON array of events")
+    _guild(lst)
+    lst.set_defaults(func=cmd_events_list)
+    return parser
+
+
+def _guild(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--guild", type=int, metavar="ID", help="act for this guild (default: [network] home_guild)"
+    )
+
+
+def _scope(args: argparse.Namespace, config: Config) -> Scope:
+    guild = args.guild if getattr(args, "guild", None) else config.home_guild
+    return Scope(guild, None, tuple(config.publisher_guilds))
+
+
+def _with_store(
+    config: Config, work: Callable[[Any], Awaitable[int]], url: str | None = None
+) -> int:
+    from db import open_store
+
+    async def go() -> int:
+        store = await open_store(url or config.database_url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def cmd_start(args: argparse.Namespace, config: Config) -> int:
+    """No command given: the real bot with a token, the sandbox without one."""
+    if config.token:
+        return cmd_run(args, config)
+    print(render("cli/sandbox_instead.j2"), flush=True)
+    args.db, args.script = None, None
+    return cmd_sandbox(args, config)
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    if not config.token:
+        print(render("cli/no_token.j2"), file=sys.stderr)
+        return 2
+    from bot.client import run_bot
+
+    return run_bot(config)
+
+
+def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
+    try:
+        from bot.sandbox.console import run_sandbox
+    except ImportError:
+        print(message("no_sandbox"), file=sys.stderr)
+        return 2
+    return run_sandbox(config, db=args.db, script=args.script)
+
+
+def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    from db import open_store
+
+    async def go() -> int:
+        store = await open_store(config.database_url, migrate=False)
+        try:
+            applied = await store.migrate()
+            print(message("upgraded", applied, await store.schema_version()))
+        finally:
+            await store.close()
+        return 0
+
+    return asyncio.run(go())
+
+
+def cmd_db_seed(args: argparse.Namespace, config: Config) -> int:
+    from bot.seed import seed_example
+
+    async def work(store: Any) -> int:
+        report = await seed_example(store, _scope(args, config), alert=args.alert)
+        print(message("seeded", report))
+        return 0
+
+    return _with_store(config, work)
+
+
+def cmd_db_import(args: argparse.Namespace, config: Config) -> int:
+    from bot.transfer import UnreadableFile, import_file
+
+    async def work(store: Any) -> int:
+        try:
+            report = await import_file(
+                store, _scope(args, config), args.file, args.format, alert=args.alert
+            )
+        except UnreadableFile as exc:
+            print(message("unreadable", args.file, exc), file=sys.stderr)
+            return 1
+        for line, reason in report.problems:
+            print(message("problem", line, reason), file=sys.stderr)
+        print(report.summary())
+        return 0
+
+    return _with_store(config, work)
+
+
+def cmd_db_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.transfer import export_data
+
+    async def work(store: Any) -> int:
+        text = await export_data(store, _scope(args, config), args.format)
+        if args.output is None:
+            sys.stdout.write(text)
+            return 0
+        args.output.write_text(text, encoding="utf-8")
+        async with store.read() as q:
+            counts = await q.counts([_scope(args, config).guild_id])
+        print(
+            message(
+                "exported",
+                args.output,
+                counts["event"],
+                counts["reaction"] if args.format == "json" else 0,
+            )
+        )
+        return 0
+
+    return _with_store(config, work)
+
+
+def cmd_events_list(args: argparse.Namespace, config: Config) -> int:
+    filters = TimelineFilter(
+        since=PartialDate.parse(args.since, "--since") if args.since else None,
+        until=PartialDate.parse(args.until, "--until") if args.until else None,
+        category=args.category,
+    )
+
+    async def work(store: Any) -> int:
+        events = await list_events(store, _scope(args, config), filters)
+        if args.json:
+            print(json.dumps([e.as_record() for e in events], ensure_ascii=False, indent=2))
+        else:
+            print(render("cli/events_list.j2", events=events))
+        return 0
+
+    return _with_store(config, work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    handler: Handler = getattr(args, "func", cmd_start)
+    try:
+        return handler(args, config)
+    except ValidationError as exc:
+        print(message("invalid", exc), file=sys.stderr)
+        return 2
+    except LaunchWatchError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

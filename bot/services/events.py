@@ -1,0 +1,420 @@
+"""Launch events: add, edit, retract, source, read; and the outbox rows these changes owe.
+
+Every write happens in one transaction with the delivery rows it creates (DESIGN.md,
+"Flows"), so an alert is queued exactly when its event is committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import validation
+from bot.dates import PartialDate, since_bound, until_bound
+from bot.errors import Forbidden, NotFound, ValidationError
+from bot.models import Event, Page, Revision, Subscription
+from bot.services.context import Scope, delivery_nonce, now_iso
+from bot.services.settings import get_settings
+from db import Queries, Store
+from db.queries import EventFilter
+
+PER_PAGE = 10
+DEFAULT_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+    category: str | None = None
+    actor: str | None = None
+    region: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any((self.since, self.until, self.category, self.actor, self.region))
+
+    def to_query(self, scope: Scope) -> EventFilter:
+        return EventFilter(
+            guild_ids=scope.visible_guilds,
+            since=since_bound(self.since) if self.since else None,
+            until=until_bound(self.until) if self.until else None,
+            category=validation.enum("category", self.category),
+            actor=self.actor,
+            region=self.region,
+        )
+
+
+async def _load(q: Queries, rows: Sequence[dict[str, Any]]) -> list[Event]:
+    srcs = await q.sources_for("event", [r["id"] for r in rows])
+    return [Event.from_row(r, srcs[r["id"]]) for r in rows]
+
+
+async def _visible(q: Queries, scope: Scope, event_id: int) -> Event:
+    row = await q.get_event(int(event_id))
+    if row is None or not scope.can_see(row["guild_id"]):
+        raise NotFound("event", event_id)
+    return (await _load(q, [row]))[0]
+
+
+async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
+    event = await _visible(q, scope, event_id)
+    if event.guild_id != scope.guild_id:
+        raise Forbidden(
+            "This event belongs to another server's feed; only its moderators can change it."
+        )
+    return event
+
+
+async def get_event(store: Store, scope: Scope, event_id: int) -> Event:
+    async with store.read() as q:
+        return await _visible(q, scope, event_id)
+
+
+async def add_event(
+    store: Store,
+    scope: Scope,
+    raw: Mapping[str, Any],
+    *,
+    alert: bool = True,
+    now: datetime | None = None,
+) -> Event:
+    """Validate and store a new event, queueing an alert for each matching subscription."""
+    raw = dict(raw)
+    if validation._blank(raw.get("actor")):
+        settings = await get_settings(store, scope.guild_id)
+        raw["actor"] = settings.default_actor or "DPRK"
+    values, sources = validation.event(raw, now=now)
+    return await _insert(store, scope, values, sources, alert=alert, now=now)
+
+
+async def _insert(
+    store: Store,
+    scope: Scope,
+    values: dict[str, Any],
+    sources: list[dict[str, Any]],
+    *,
+    alert: bool,
+    now: datetime | None,
+) -> Event:
+    stamp = now_iso(now)
+    row = {
+        **values,
+        "guild_id": scope.guild_id,
+        "created_by": scope.user_id,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "revision": 1,
+    }
+    async with store.transaction() as q:
+        if row.get("external_id") and await q.event_by_external_id(
+            scope.guild_id, row["external_id"]
+        ):
+            raise ValidationError(
+                "external_id",
+                f"{row['external_id']} is already used by another event in this server; choose another.",
+            )
+        event_id = await q.insert_event(row)
+        await q.insert_sources("event", event_id, sources)
+        await q.insert_revisions([_revision(event_id, 1, scope, stamp, "created", None, None)])
+        event = await _visible(q, scope, event_id)
+        if alert:
+            await _queue_alerts(q, scope, event, stamp)
+    return event
+
+
+async def _queue_alerts(q: Queries, scope: Scope, event: Event, stamp: str) -> None:
+    guilds = None if event.guild_id in scope.publishers else [event.guild_id]
+    subs = [Subscription.from_row(r) for r in await q.instant_subscriptions(guilds)]
+    await q.insert_deliveries(
+        [
+            _delivery(s.id, s.guild_id, s.channel_id, event, "alert", stamp)
+            for s in subs
+            if s.matches(event)
+        ]
+    )
+
+
+def _delivery(
+    sub_id: int, guild_id: int, channel_id: int, event: Event, kind: str, stamp: str
+) -> dict[str, Any]:
+    return {
+        "subscription_id": sub_id,
+        "guild_id": guild_id,
+        "channel_id": channel_id,
+        "event_id": event.id,
+        "revision": event.revision,
+        "kind": kind,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": stamp,
+        "nonce": delivery_nonce(sub_id, kind, event.id, event.revision),
+        "created_at": stamp,
+    }
+
+
+def _revision(
+    event_id: int, revision: int, scope: Scope, stamp: str, field: str, old: Any, new: Any
+) -> dict[str, Any]:
+    def show(v: Any) -> str | None:
+        return None if v is None else (v if isinstance(v, str) else json.dumps(v))
+
+    return {
+        "event_id": event_id,
+        "revision": revision,
+        "changed_by": scope.user_id,
+        "changed_at": stamp,
+        "field": field,
+        "old": show(old),
+        "new": show(new),
+    }
+
+
+async def _apply(
+    q: Queries,
+    scope: Scope,
+    event: Event,
+    columns: Mapping[str, Any],
+    sources: list[dict[str, Any]] | None,
+    *,
+    kind: str,
+    stamp: str,
+    notify: bool = True,
+) -> tuple[Event, list[str]]:
+    """Write changed columns (and sources), record a revision per field, queue corrections."""
+    current = event.as_record()
+    changed = {c: v for c, v in columns.items() if _differs(current.get(c), v)}
+    old_sources = [s.as_dict() for s in event.sources]
+    sources_changed = sources is not None and sources != old_sources
+    if not changed and not sources_changed:
+        return event, []
+    revision = event.revision + 1
+    rows = [
+        _revision(event.id, revision, scope, stamp, c, current.get(c), v)
+        for c, v in changed.items()
+    ]
+    if sources_changed:
+        assert sources is not None
+        rows.append(_revision(event.id, revision, scope, stamp, "sources", old_sources, sources))
+        await q.delete_sources("event", event.id)
+        await q.insert_sources("event", event.id, sources)
+    await q.update_event(event.id, {**changed, "revision": revision, "updated_at": stamp})
+    await q.insert_revisions(rows)
+    updated = await _visible(q, scope, event.id)
+    if notify:
+        await _queue_corrections(q, updated, kind, stamp)
+    return updated, [r["field"] for r in rows]
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return float(old) != float(new)
+    if isinstance(old, str) and old.endswith("Z") and isinstance(new, str):
+        return datetime.fromisoformat(old) != datetime.fromisoformat(new)
+    return old != new
+
+
+async def _queue_corrections(q: Queries, event: Event, kind: str, stamp: str) -> None:
+    """A correction for every subscription that was (or is about to be) alerted."""
+    alerted = {}
+    for d in await q.deliveries_for_event(event.id):
+        if d["kind"] == "alert" and d["status"] in ("pending", "sent"):
+            alerted[d["subscription_id"]] = d
+    await q.insert_deliveries(
+        [
+            _delivery(sid, d["guild_id"], d["channel_id"], event, kind, stamp)
+            for sid, d in alerted.items()
+        ]
+    )
+
+
+async def edit_event(
+    store: Store,
+    scope: Scope,
+    event_id: int,
+    field: str,
+    value: Any,
+    *,
+    now: datetime | None = None,
+) -> tuple[Event, list[str]]:
+    """Change one field; returns the event and the fields that changed (empty: no change)."""
+    columns = validation.event_field(field, value, now=now)
+    stamp = now_iso(now)
+    async with store.transaction() as q:
+        event = await _owned(q, scope, event_id)
+        if event.retracted:
+            raise ValidationError(
+                "event", f"event {event.id} is retracted; add a new event instead of editing it."
+            )
+        if field == "external_id" and columns["external_id"]:
+            other = await q.event_by_external_id(scope.guild_id, columns["external_id"])
+            if other and other["id"] != event.id:
+                raise ValidationError(
+                    "external_id",
+                    f"{columns['external_id']} is already used by event {other['id']}.",
+                )
+        if "confidence" in columns or field == "confidence":
+            _check_sourced(
+                columns.get("confidence", event.confidence), [s.as_dict() for s in event.sources]
+            )
+        return await _apply(q, scope, event, columns, None, kind="correction", stamp=stamp)
+
+
+def _check_sourced(confidence: str, sources: list[dict[str, Any]]) -> None:
+    if not sources and confidence not in ("reported", "retracted"):
+        raise ValidationError(
+            "confidence", f"a {confidence} event needs a source first; add one with /event source."
+        )
+
+
+async def update_event_fields(
+    store: Store,
+    scope: Scope,
+    event_id: int,
+    raw: Mapping[str, Any],
+    *,
+    alert: bool = True,
+    now: datetime | None = None,
+) -> tuple[Event, list[str]]:
+    """Replace many fields at once (an import's update), with a revision per changed field."""
+    values, sources = validation.event(raw, now=now)
+    stamp = now_iso(now)
+    async with store.transaction() as q:
+        event = await _owned(q, scope, event_id)
+        return await _apply(
+            q, scope, event, values, sources, kind="correction", stamp=stamp, notify=alert
+        )
+
+
+async def retract_event(
+    store: Store, scope: Scope, event_id: int, reason: str, *, now: datetime | None = None
+) -> Event:
+    why = validation.text("retraction_reason", reason, required=True)
+    stamp = now_iso(now)
+    async with store.transaction() as q:
+        event = await _owned(q, scope, event_id)
+        if event.retracted:
+            raise ValidationError(
+                "event", f"event {event.id} is already retracted ({event.retraction_reason})."
+            )
+        updated, _ = await _apply(
+            q,
+            scope,
+            event,
+            {"confidence": "retracted", "retraction_reason": why},
+            None,
+            kind="retraction",
+            stamp=stamp,
+        )
+    return updated
+
+
+async def add_source(
+    store: Store,
+    scope: Scope,
+    event_id: int,
+    raw: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> Event:
+    new = validation.source(raw)
+    stamp = now_iso(now)
+    async with store.transaction() as q:
+        event = await _owned(q, scope, event_id)
+        current = [s.as_dict() for s in event.sources]
+        if new in current:
+            raise ValidationError("source", "this event already cites that source.")
+        if len(current) >= validation.MAX_SOURCES:
+            raise ValidationError(
+                "source", f"an event cites at most {validation.MAX_SOURCES} sources."
+            )
+        updated, _ = await _apply(
+            q, scope, event, {}, [*current, new], kind="correction", stamp=stamp
+        )
+    return updated
+
+
+async def event_history(store: Store, scope: Scope, event_id: int) -> list[Revision]:
+    async with store.read() as q:
+        await _visible(q, scope, event_id)
+        return [Revision(**r) for r in await q.revisions(int(event_id))]
+
+
+async def timeline(
+    store: Store,
+    scope: Scope,
+    filters: TimelineFilter,
+    page: int = 0,
+    *,
+    per_page: int = PER_PAGE,
+    now: datetime | None = None,
+) -> tuple[Page[Event], TimelineFilter]:
+    """A page of events, oldest first. With no filter: the last 30 days, or the ten latest.
+
+    Returns the filter actually applied, so the header can say what is shown.
+    """
+    applied = filters
+    async with store.read() as q:
+        if filters.empty:
+            today = (now or datetime.now(UTC)).date()
+            window = TimelineFilter(
+                since=PartialDate((today - timedelta(days=DEFAULT_WINDOW_DAYS)).isoformat(), "day")
+            )
+            total = await q.count_events(window.to_query(scope))
+            if total >= per_page:
+                applied = window
+            else:
+                rows = await q.latest_events(filters.to_query(scope), per_page)
+                return Page(await _load(q, rows), 0, per_page, len(rows)), filters
+        query = applied.to_query(scope)
+        total = await q.count_events(query)
+        page = max(0, min(page, max(0, (total - 1) // per_page)))
+        rows = await q.list_events(query, per_page, page * per_page)
+        return Page(await _load(q, rows), page, per_page, total), applied
+
+
+async def list_events(
+    store: Store, scope: Scope, filters: TimelineFilter, *, include_retracted: bool = True
+) -> list[Event]:
+    """Every matching event, oldest first (the CLI's `events list`, exports)."""
+    query = filters.to_query(scope)
+    query = EventFilter(**{**query.__dict__, "include_retracted": include_retracted})
+    async with store.read() as q:
+        rows = await q.list_events(query, 1_000_000_000)
+        return await _load(q, rows)
+
+
+async def search_events(store: Store, scope: Scope, text: str, limit: int = 25) -> list[Event]:
+    """Events matching every word typed (`jan 29`, `submarine`, `kim chaek`), newest first."""
+    words = _search_words(text)
+    async with store.read() as q:
+        rows = await q.search_events(scope.visible_guilds, words, limit)
+        return await _load(q, rows)
+
+
+_MONTHS = {
+    m: f"{i:02d}"
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
+def _search_words(text: str) -> list[str]:
+    """`jan 29` -> `-01-29`, so a month name and day find the ISO date; other words stay."""
+    words = text.lower().replace("·", " ").split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        month = _MONTHS.get(w[:3]) if w[:3] in _MONTHS and w.isalpha() else None
+        if month and i + 1 < len(words) and words[i + 1].isdigit() and 1 <= int(words[i + 1]) <= 31:
+            out.append(f"-{month}-{int(words[i + 1]):02d}")
+            i += 2
+            continue
+        out.append(f"-{month}-" if month else w.replace(" ", "_"))
+        i += 1
+    return [w.replace(" ", "_") for w in out][:8]

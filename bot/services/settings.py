@@ -1,0 +1,46 @@
+"""Per-guild settings: moderator roles, default actor, display time zone, log channel."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import validation
+from bot.errors import ValidationError
+from bot.models import GuildSettings
+from db import Store
+
+_FIELDS = ("moderator_role_ids", "default_actor", "timezone", "log_channel_id")
+
+
+async def get_settings(store: Store, guild_id: int) -> GuildSettings:
+    async with store.read() as q:
+        row = await q.get_settings(guild_id)
+    if row is None:
+        return GuildSettings(guild_id)
+    return GuildSettings(**{k: row[k] for k in ("guild_id", *_FIELDS)})
+
+
+async def update_settings(store: Store, guild_id: int, **changes: Any) -> GuildSettings:
+    """Change some settings; each is validated before anything is written."""
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in _FIELDS:
+            raise ValidationError(key, f"is not a setting; settings: {', '.join(_FIELDS)}.")
+        if key == "timezone" and value is not None:
+            try:
+                ZoneInfo(str(value))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(
+                    "timezone",
+                    f"'{value}' is not a time zone; use an IANA name such as Asia/Seoul or UTC.",
+                ) from None
+        if key == "default_actor":
+            value = validation.text("actor", value)
+        if key == "moderator_role_ids":
+            value = sorted({int(v) for v in value or []})
+        values[key] = value
+    if values:
+        async with store.transaction() as q:
+            await q.upsert_settings(guild_id, values)
+    return await get_settings(store, guild_id)

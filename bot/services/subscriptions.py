@@ -1,0 +1,112 @@
+"""Channel subscriptions: which channels get alerts and digests, with which filters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import validation
+from bot.errors import NotFound, ValidationError
+from bot.models import SUBSCRIPTION_STATES, Subscription
+from bot.services.context import Scope, now_iso
+from db import Store
+
+
+def _list(field: str, values: Sequence[str] | str | None) -> list[str]:
+    """A filter list, from a list or a comma-separated text; empty means every value."""
+    if values is None:
+        return []
+    parts = values.split(",") if isinstance(values, str) else list(values)
+    items = [v.strip() for v in parts if v and v.strip()]
+    if len(items) > 25:
+        raise ValidationError(field, "at most 25 values.")
+    return sorted(set(items))
+
+
+async def subscribe(
+    store: Store,
+    scope: Scope,
+    channel_id: int,
+    *,
+    categories: Sequence[str] | str | None = None,
+    actors: Sequence[str] | str | None = None,
+    regions: Sequence[str] | str | None = None,
+    min_confidence: str | None = None,
+    mention_role_id: int | None = None,
+    mode: str | None = None,
+    digest_every: str | None = None,
+    digest_hour: int | None = None,
+    timezone: str | None = None,
+    now: datetime | None = None,
+) -> Subscription:
+    """Subscribe a channel (or replace its subscription): one subscription per channel."""
+    cats = [validation.enum("category", c) or "" for c in _list("categories", categories)]
+    if digest_hour is not None and not 0 <= int(digest_hour) <= 23:
+        raise ValidationError("digest_hour", "must be an hour from 0 to 23.")
+    tz = (timezone or "UTC").strip()
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "timezone", f"'{tz}' is not a time zone; use an IANA name such as Asia/Seoul or UTC."
+        ) from None
+    values = {
+        "guild_id": scope.guild_id,
+        "channel_id": int(channel_id),
+        "categories": sorted(set(cats)),
+        "actors": _list("actors", actors),
+        "regions": _list("regions", regions),
+        "min_confidence": validation.enum("min_confidence", min_confidence) or "disputed",
+        "mention_role_id": mention_role_id,
+        "mode": validation.enum("mode", mode) or "instant",
+        "digest_every": validation.enum("digest_every", digest_every) or "daily",
+        "digest_hour": 8 if digest_hour is None else int(digest_hour),
+        "timezone": tz,
+        "state": "active",
+        "broken_reason": None,
+        "created_by": scope.user_id,
+        "created_at": now_iso(now),
+    }
+    async with store.transaction() as q:
+        existing = await q.subscription_for_channel(int(channel_id))
+        if existing is not None and existing["guild_id"] != scope.guild_id:
+            raise ValidationError("channel", "that channel belongs to another server.")
+        sub_id = await q.upsert_subscription(values)
+        row = await q.get_subscription(sub_id)
+    assert row is not None
+    return Subscription.from_row(row)
+
+
+async def _own(store: Store, scope: Scope, channel_id: int) -> Subscription:
+    async with store.read() as q:
+        row = await q.subscription_for_channel(int(channel_id))
+    if row is None or row["guild_id"] != scope.guild_id:
+        raise NotFound("subscription for channel", channel_id)
+    return Subscription.from_row(row)
+
+
+async def unsubscribe(store: Store, scope: Scope, channel_id: int) -> Subscription:
+    sub = await _own(store, scope, channel_id)
+    async with store.transaction() as q:
+        await q.delete_subscription(sub.id)
+    return sub
+
+
+async def set_subscription_state(
+    store: Store, scope: Scope, channel_id: int, state: str, reason: str | None = None
+) -> Subscription:
+    """Pause, resume (active) or mark broken, with the reason people will read in /alerts list."""
+    if state not in SUBSCRIPTION_STATES:
+        raise ValidationError("state", f"use one of {', '.join(SUBSCRIPTION_STATES)}.")
+    sub = await _own(store, scope, channel_id)
+    async with store.transaction() as q:
+        await q.set_subscription_state(sub.id, state, reason if state == "broken" else None)
+        row = await q.get_subscription(sub.id)
+    assert row is not None
+    return Subscription.from_row(row)
+
+
+async def list_subscriptions(store: Store, scope: Scope) -> list[Subscription]:
+    async with store.read() as q:
+        return [Subscription.from_row(r) for r in await q.list_subscriptions(scope.guild_id)]

@@ -1,0 +1,279 @@
+"""Turn raw input (from a command, the CLI or an import) into values the store accepts.
+
+Every rule raises `ValidationError(field, fix)` naming the field and what to type instead,
+before anything is written, so rejected input changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from bot import models
+from bot.dates import PartialDate
+from bot.errors import ValidationError
+
+#: Longest text each field may hold, in characters.
+MAX_LENGTH = {
+    "external_id": 64,
+    "actor": 100,
+    "name": 100,
+    "launch_site": 200,
+    "landing_area": 200,
+    "claimed": 300,
+    "overseen_by": 200,
+    "region": 64,
+    "summary": 2000,
+    "retraction_reason": 500,
+    "url": 500,
+    "publisher": 200,
+    "title": 300,
+    "speaker": 100,
+    "speaker_title": 200,
+    "affiliation": 200,
+    "quote": 1500,
+}
+MAX_SOURCES = 10
+MAX_COUNT = 10_000
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "category": models.CATEGORIES,
+    "platform": models.PLATFORMS,
+    "outcome": models.OUTCOMES,
+    "confidence": models.CONFIDENCES,
+    "actor_kind": models.ACTOR_KINDS,
+    "stance": models.STANCES,
+    "min_confidence": tuple(models.CONFIDENCE_RANK),
+    "mode": models.MODES,
+    "digest_every": models.DIGEST_EVERY,
+}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(field: str, value: Any, *, required: bool = False) -> str | None:
+    """Trimmed text within its length bound; None when blank and optional."""
+    if _blank(value):
+        if required:
+            raise ValidationError(field, f"{field} is required; give a short text.")
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    value = " ".join(value.split()) if field != "summary" and field != "quote" else value.strip()
+    if "\x00" in value:
+        raise ValidationError(field, "contains a NUL character; remove it.")
+    limit = MAX_LENGTH.get(field, 200)
+    if len(value) > limit:
+        raise ValidationError(field, f"is {len(value)} characters long; keep it to {limit}.")
+    return value
+
+
+def enum(field: str, value: Any, *, required: bool = False) -> str | None:
+    """One of the field's allowed values (case and spaces forgiven: `Cruise Missile`)."""
+    if _blank(value):
+        if required:
+            raise ValidationError(
+                field, f"{field} is required; use one of {', '.join(_ENUMS[field])}."
+            )
+        return None
+    norm = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    if norm not in _ENUMS[field]:
+        raise ValidationError(
+            field, f"'{_clip(str(value))}' is not allowed; use one of {', '.join(_ENUMS[field])}."
+        )
+    return norm
+
+
+def number(
+    field: str, value: Any, *, low: float | None = None, high: float | None = None
+) -> float | None:
+    if _blank(value):
+        return None
+    try:
+        out = (
+            float(str(value).replace(",", "").strip())
+            if not isinstance(value, int | float)
+            else float(value)
+        )
+    except ValueError:
+        raise ValidationError(
+            field, f"'{_clip(str(value))}' is not a number; give digits such as 150 or 12.5."
+        ) from None
+    if isinstance(value, bool) or not math.isfinite(out):
+        raise ValidationError(field, "must be a finite number.")
+    if low is not None and out < low:
+        raise ValidationError(field, f"must be at least {low:g}.")
+    if high is not None and out > high:
+        raise ValidationError(field, f"must be at most {high:g}.")
+    return out
+
+
+def count(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    try:
+        n = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise ValidationError(
+            "count",
+            f"'{_clip(str(value))}' is not a whole number; give 1 or more, or leave it empty when reports don't say.",
+        ) from None
+    if isinstance(value, bool) or n < 1:
+        raise ValidationError("count", "must be 1 or more; leave it empty when reports don't say.")
+    if n > MAX_COUNT:
+        raise ValidationError("count", f"must be at most {MAX_COUNT}.")
+    return n
+
+
+def partial_date(
+    field: str, value: Any, *, required: bool = False, now: datetime | None = None
+) -> PartialDate | None:
+    if isinstance(value, PartialDate):
+        value.check_not_future(field, now)
+        return value
+    if _blank(value):
+        if required:
+            raise ValidationError(field, f"{field} is required; use YYYY, YYYY-MM or YYYY-MM-DD.")
+        return None
+    parsed = PartialDate.parse(str(value), field)
+    parsed.check_not_future(field, now)
+    return parsed
+
+
+def source(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A source: an http(s) URL, or a citation with at least a title or publisher."""
+    url = text("url", raw.get("url"))
+    if url is not None:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
+            raise ValidationError(
+                "source_url",
+                f"'{_clip(url)}' is not a web address; use one starting with https:// or http://.",
+            )
+    out = {
+        "url": url,
+        "publisher": text("publisher", raw.get("publisher")),
+        "title": text("title", raw.get("title")),
+        "published_on": None,
+    }
+    published = partial_date("published_on", raw.get("published_on"))
+    out["published_on"] = published.text if published else None
+    if not any((out["url"], out["publisher"], out["title"])):
+        raise ValidationError("source", "a source needs a URL, a title or a publisher.")
+    return out
+
+
+def sources(raw: Any) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    items = list(raw)
+    if len(items) > MAX_SOURCES:
+        raise ValidationError("sources", f"has {len(items)} sources; keep it to {MAX_SOURCES}.")
+    return [source(s if isinstance(s, Mapping) else s.as_dict()) for s in items]
+
+
+def event_field(field: str, value: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """Validate one editable field; returns the store columns it sets."""
+    if field == "date":
+        d = partial_date("date", value, required=True, now=now)
+        assert d is not None
+        return {
+            "occurred_on": d.text,
+            "date_precision": d.precision,
+            "occurred_at": d.at.isoformat() if d.at else None,
+        }
+    if field in ("category", "outcome", "confidence"):
+        v = enum(field, value, required=True)
+        if field == "confidence" and v == "retracted":
+            raise ValidationError(
+                "confidence", "use /event retract with a reason to retract an event."
+            )
+        return {field: v}
+    if field == "platform":
+        return {field: enum(field, value)}
+    if field == "count":
+        return {field: count(value)}
+    if field in ("distance_km", "apogee_km"):
+        return {field: number(field, value, low=0, high=100_000)}
+    if field == "latitude":
+        return {field: number(field, value, low=-90, high=90)}
+    if field == "longitude":
+        return {field: number(field, value, low=-180, high=180)}
+    if field in ("actor", "region", "summary"):
+        return {field: text(field, value, required=True)}
+    if field in MAX_LENGTH:
+        return {field: text(field, value)}
+    raise ValidationError(
+        field, f"is not a field of an event; editable fields: {', '.join(models.EDITABLE_FIELDS)}."
+    )
+
+
+def event(
+    raw: Mapping[str, Any], *, now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A whole new event: its columns, and its sources. Unknown keys are refused."""
+    known = set(models.EDITABLE_FIELDS) | {"sources"}
+    for key in raw:
+        if key not in known:
+            raise ValidationError(
+                key, f"is not a field of an event; fields: {', '.join(sorted(known))}."
+            )
+    values: dict[str, Any] = {
+        "outcome": "unknown",
+        "confidence": "reported",
+        "region": "korean-peninsula",
+    }
+    for field in models.EDITABLE_FIELDS:
+        if field in raw and not (
+            _blank(raw[field]) and field in ("outcome", "confidence", "region")
+        ):
+            values.update(event_field(field, raw[field], now=now))
+        elif field in ("date", "category", "summary", "actor"):
+            values.update(event_field(field, None, now=now))
+    srcs = sources(raw.get("sources"))
+    if not srcs and values["confidence"] not in ("reported", "retracted"):
+        raise ValidationError(
+            "source",
+            f"a {values['confidence']} event needs at least one source; add source_url or source_title, or set confidence to reported.",
+        )
+    return values, srcs
+
+
+def reaction(
+    raw: Mapping[str, Any], *, now: datetime | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A reaction to one event (event_id) or to a series of events (since, until)."""
+    values: dict[str, Any] = {
+        "actor": text("actor", raw.get("actor"), required=True),
+        "actor_kind": enum("actor_kind", raw.get("actor_kind")) or "government",
+        "stance": enum("stance", raw.get("stance"), required=True),
+        "summary": text("summary", raw.get("summary"), required=True),
+        "speaker": text("speaker", raw.get("speaker")),
+        "speaker_title": text("speaker_title", raw.get("speaker_title")),
+        "affiliation": text("affiliation", raw.get("affiliation")),
+        "quote": text("quote", raw.get("quote")),
+        "event_id": raw.get("event_id"),
+    }
+    said = partial_date("said_on", raw.get("said_on"), now=now)
+    since = partial_date("since", raw.get("since"), now=now)
+    until = partial_date("until", raw.get("until"), now=now)
+    values["said_on"] = said.text if said else None
+    values["since"] = since.text if since else None
+    values["until"] = until.text if until else None
+    if values["event_id"] is None and since is None:
+        raise ValidationError(
+            "event", "a reaction answers an event, or a series: give event, or since (and until)."
+        )
+    if values["event_id"] is not None and (since or until):
+        raise ValidationError("since", "give either an event or a since/until series, not both.")
+    if since and until and until.last_day < since.first_day:
+        raise ValidationError("until", f"{until} is before since {since}; swap them.")
+    return values, sources(raw.get("sources"))
+
+
+def _clip(value: str, n: int = 40) -> str:
+    return value if len(value) <= n else value[: n - 1] + "…"

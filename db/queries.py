@@ -1,0 +1,385 @@
+"""Every SQL statement the services run, written once in portable SQL (`?` placeholders).
+
+Rows come back as dicts keyed by DESIGN.md's field names; JSON-list columns
+(subscription filters, moderator roles) are decoded here so callers see lists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from db.store import Conn, Row
+
+EVENT_COLUMNS = (
+    "guild_id", "external_id", "occurred_on", "date_precision", "occurred_at", "actor",
+    "category", "name", "count", "platform", "launch_site", "latitude", "longitude",
+    "landing_area", "distance_km", "apogee_km", "outcome", "claimed", "overseen_by", "region",
+    "summary", "confidence", "retraction_reason", "created_by", "created_at", "updated_at",
+    "revision",
+)  # fmt: skip
+SOURCE_COLUMNS = ("url", "publisher", "title", "published_on")
+REACTION_COLUMNS = (
+    "guild_id", "event_id", "since", "until", "actor", "actor_kind", "speaker",
+    "speaker_title", "affiliation", "stance", "summary", "quote", "said_on", "created_by",
+    "created_at",
+)  # fmt: skip
+SUBSCRIPTION_COLUMNS = (
+    "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
+    "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+    "state", "broken_reason", "created_by", "created_at",
+)  # fmt: skip
+_JSON_LISTS = ("regions", "categories", "actors", "moderator_role_ids")
+DELIVERY_COLUMNS = (
+    "subscription_id", "guild_id", "channel_id", "event_id", "revision", "period", "kind",
+    "status", "attempts", "next_attempt_at", "nonce", "created_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a timeline asks for. Dates are ISO text bounds, already widened for partial dates."""
+
+    guild_ids: Sequence[int]
+    since: str | None = None
+    until: str | None = None
+    category: str | None = None
+    actor: str | None = None
+    region: str | None = None
+    include_retracted: bool = False
+
+
+@dataclass(frozen=True)
+class ReactionFilter:
+    guild_ids: Sequence[int]
+    event_id: int | None = None
+    event_day: str | None = None  # reactions to a series covering this day also count
+    actor: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _decode(row: Row | None) -> Row | None:
+    if row is None:
+        return None
+    for key in _JSON_LISTS:
+        if key in row and isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def _encode(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list) else value
+
+
+@dataclass
+class Queries:
+    """The store's operations on one connection (inside a transaction, or a read view)."""
+
+    conn: Conn
+    wrote_deliveries: bool = field(default=False)
+
+    # -- events ---------------------------------------------------------------------------
+    async def insert_event(self, values: Row) -> int:
+        cols = [c for c in EVENT_COLUMNS if c in values]
+        sql = f"INSERT INTO event ({', '.join(cols)}) VALUES ({_marks(len(cols))}) RETURNING id"
+        return await self.conn.insert(sql, [values[c] for c in cols])
+
+    async def update_event(self, event_id: int, values: Row) -> None:
+        cols = [c for c in values if c in EVENT_COLUMNS]
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        await self.conn.execute(
+            f"UPDATE event SET {sets} WHERE id = ?", [values[c] for c in cols] + [event_id]
+        )
+
+    async def get_event(self, event_id: int) -> Row | None:
+        return await self.conn.fetchone("SELECT * FROM event WHERE id = ?", [event_id])
+
+    async def event_by_external_id(self, guild_id: int, external_id: str) -> Row | None:
+        return await self.conn.fetchone(
+            "SELECT * FROM event WHERE guild_id = ? AND external_id = ?", [guild_id, external_id]
+        )
+
+    def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:
+        where = [f"guild_id IN ({_marks(len(f.guild_ids))})"]
+        params: list[Any] = list(f.guild_ids)
+        for column, op, value in (
+            ("occurred_on", ">=", f.since),
+            ("occurred_on", "<=", f.until),
+            ("category", "=", f.category),
+            ("actor", "=", f.actor),
+            ("region", "=", f.region),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        if not f.include_retracted:
+            where.append("confidence <> 'retracted'")
+        return " AND ".join(where), params
+
+    async def list_events(self, f: EventFilter, limit: int, offset: int = 0) -> list[Row]:
+        where, params = self._event_where(f)
+        return await self.conn.fetchall(
+            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on, occurred_at, id "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
+    async def count_events(self, f: EventFilter) -> int:
+        where, params = self._event_where(f)
+        row = await self.conn.fetchone(f"SELECT COUNT(*) AS n FROM event WHERE {where}", params)
+        return int(row["n"]) if row else 0
+
+    async def latest_events(self, f: EventFilter, limit: int) -> list[Row]:
+        """The `limit` newest events, returned oldest first."""
+        where, params = self._event_where(f)
+        rows = await self.conn.fetchall(
+            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on DESC, occurred_at DESC, "
+            "id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return rows[::-1]
+
+    async def search_events(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[Row]:
+        """Events whose date or descriptive text holds every word (newest first)."""
+        where = [f"guild_id IN ({_marks(len(guild_ids))})"]
+        params: list[Any] = list(guild_ids)
+        haystack = (
+            "LOWER(occurred_on || ' ' || category || ' ' || COALESCE(platform, '') || ' ' || "
+            "COALESCE(name, '') || ' ' || COALESCE(launch_site, '') || ' ' || "
+            "COALESCE(landing_area, '') || ' ' || actor || ' ' || COALESCE(claimed, '') || ' ' "
+            "|| COALESCE(overseen_by, '') || ' ' || summary)"
+        )
+        for word in words:
+            where.append(f"{haystack} LIKE ? ESCAPE '\\'")
+            escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        return await self.conn.fetchall(
+            f"SELECT * FROM event WHERE {' AND '.join(where)} "
+            "ORDER BY occurred_on DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+
+    async def all_events(self, guild_ids: Sequence[int]) -> list[Row]:
+        return await self.conn.fetchall(
+            f"SELECT * FROM event WHERE guild_id IN ({_marks(len(guild_ids))}) "
+            "ORDER BY occurred_on, occurred_at, id",
+            list(guild_ids),
+        )
+
+    # -- sources --------------------------------------------------------------------------
+    async def insert_sources(self, owner: str, owner_id: int, sources: Iterable[Row]) -> None:
+        column = {"event": "event_id", "reaction": "reaction_id"}[owner]
+        rows = [[owner_id, *(s.get(c) for c in SOURCE_COLUMNS)] for s in sources]
+        if rows:
+            await self.conn.executemany(
+                f"INSERT INTO source ({column}, {', '.join(SOURCE_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    async def delete_sources(self, owner: str, owner_id: int) -> None:
+        column = {"event": "event_id", "reaction": "reaction_id"}[owner]
+        await self.conn.execute(f"DELETE FROM source WHERE {column} = ?", [owner_id])
+
+    async def sources_for(self, owner: str, ids: Sequence[int]) -> dict[int, list[Row]]:
+        """Sources of many events (or reactions) in one query, in the order they were added."""
+        column = {"event": "event_id", "reaction": "reaction_id"}[owner]
+        out: dict[int, list[Row]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        rows = await self.conn.fetchall(
+            f"SELECT {column} AS owner, {', '.join(SOURCE_COLUMNS)} FROM source "
+            f"WHERE {column} IN ({_marks(len(ids))}) ORDER BY id",
+            list(ids),
+        )
+        for row in rows:
+            out[row.pop("owner")].append(row)
+        return out
+
+    # -- revisions ------------------------------------------------------------------------
+    async def insert_revisions(self, rows: Sequence[Row]) -> None:
+        cols = ("event_id", "revision", "changed_by", "changed_at", "field", "old", "new")
+        if rows:
+            await self.conn.executemany(
+                f"INSERT INTO event_revision ({', '.join(cols)}) VALUES ({_marks(len(cols))})",
+                [[r[c] for c in cols] for r in rows],
+            )
+
+    async def revisions(self, event_id: int) -> list[Row]:
+        return await self.conn.fetchall(
+            "SELECT revision, changed_by, changed_at, field, old, new FROM event_revision "
+            "WHERE event_id = ? ORDER BY revision, id",
+            [event_id],
+        )
+
+    # -- reactions ------------------------------------------------------------------------
+    async def insert_reaction(self, values: Row) -> int:
+        cols = [c for c in REACTION_COLUMNS if c in values]
+        sql = f"INSERT INTO reaction ({', '.join(cols)}) VALUES ({_marks(len(cols))}) RETURNING id"
+        return await self.conn.insert(sql, [values[c] for c in cols])
+
+    async def get_reaction(self, reaction_id: int) -> Row | None:
+        return await self.conn.fetchone("SELECT * FROM reaction WHERE id = ?", [reaction_id])
+
+    async def delete_reaction(self, reaction_id: int) -> None:
+        await self.conn.execute("DELETE FROM reaction WHERE id = ?", [reaction_id])
+
+    def _reaction_where(self, f: ReactionFilter) -> tuple[str, list[Any]]:
+        where = [f"guild_id IN ({_marks(len(f.guild_ids))})"]
+        params: list[Any] = list(f.guild_ids)
+        if f.event_id is not None:
+            if f.event_day is not None:
+                where.append(
+                    "(event_id = ? OR (event_id IS NULL AND since <= ? AND COALESCE(until, since) >= ?))"
+                )
+                params += [f.event_id, f.event_day, f.event_day]
+            else:
+                where.append("event_id = ?")
+                params.append(f.event_id)
+        if f.actor is not None:
+            where.append("LOWER(actor) = LOWER(?)")
+            params.append(f.actor)
+        if f.since is not None:
+            where.append("COALESCE(said_on, until, since, '') >= ?")
+            params.append(f.since)
+        if f.until is not None:
+            where.append("COALESCE(said_on, since, '') <= ?")
+            params.append(f.until)
+        return " AND ".join(where), params
+
+    async def list_reactions(self, f: ReactionFilter, limit: int, offset: int = 0) -> list[Row]:
+        where, params = self._reaction_where(f)
+        return await self.conn.fetchall(
+            f"SELECT * FROM reaction WHERE {where} "
+            "ORDER BY CASE WHEN actor_kind = 'analyst' THEN 1 ELSE 0 END, actor, "
+            "COALESCE(said_on, since), id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
+    async def count_reactions(self, f: ReactionFilter) -> int:
+        where, params = self._reaction_where(f)
+        row = await self.conn.fetchone(f"SELECT COUNT(*) AS n FROM reaction WHERE {where}", params)
+        return int(row["n"]) if row else 0
+
+    async def all_reactions(self, guild_ids: Sequence[int]) -> list[Row]:
+        return await self.conn.fetchall(
+            f"SELECT * FROM reaction WHERE guild_id IN ({_marks(len(guild_ids))}) ORDER BY id",
+            list(guild_ids),
+        )
+
+    # -- subscriptions --------------------------------------------------------------------
+    async def upsert_subscription(self, values: Row) -> int:
+        cols = [c for c in SUBSCRIPTION_COLUMNS if c in values]
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in cols if c not in ("channel_id", "created_at")
+        )
+        return await self.conn.insert(
+            f"INSERT INTO subscription ({', '.join(cols)}) VALUES ({_marks(len(cols))}) "
+            f"ON CONFLICT (channel_id) DO UPDATE SET {updates} RETURNING id",
+            [_encode(values[c]) for c in cols],
+        )
+
+    async def get_subscription(self, subscription_id: int) -> Row | None:
+        return _decode(
+            await self.conn.fetchone("SELECT * FROM subscription WHERE id = ?", [subscription_id])
+        )
+
+    async def subscription_for_channel(self, channel_id: int) -> Row | None:
+        return _decode(
+            await self.conn.fetchone(
+                "SELECT * FROM subscription WHERE channel_id = ?", [channel_id]
+            )
+        )
+
+    async def delete_subscription(self, subscription_id: int) -> None:
+        await self.conn.execute("DELETE FROM subscription WHERE id = ?", [subscription_id])
+
+    async def set_subscription_state(
+        self, subscription_id: int, state: str, reason: str | None
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE subscription SET state = ?, broken_reason = ? WHERE id = ?",
+            [state, reason, subscription_id],
+        )
+
+    async def list_subscriptions(self, guild_id: int) -> list[Row]:
+        rows = await self.conn.fetchall(
+            "SELECT s.*, "
+            "(SELECT MAX(sent_at) FROM delivery d WHERE d.subscription_id = s.id) AS last_sent_at, "
+            "(SELECT COUNT(*) FROM delivery d WHERE d.subscription_id = s.id "
+            " AND d.status IN ('failed', 'dead')) AS failures "
+            "FROM subscription s WHERE s.guild_id = ? ORDER BY s.id",
+            [guild_id],
+        )
+        return [r for r in map(_decode, rows) if r is not None]
+
+    async def instant_subscriptions(self, guild_ids: Sequence[int] | None) -> list[Row]:
+        """Active subscriptions that alert at once; None means every guild (a publisher's event)."""
+        sql = "SELECT * FROM subscription WHERE state = 'active' AND mode IN ('instant', 'both')"
+        params: list[Any] = []
+        if guild_ids is not None:
+            sql += f" AND guild_id IN ({_marks(len(guild_ids))})"
+            params = list(guild_ids)
+        rows = await self.conn.fetchall(sql + " ORDER BY id", params)
+        return [r for r in map(_decode, rows) if r is not None]
+
+    # -- deliveries -----------------------------------------------------------------------
+    async def insert_deliveries(self, rows: Sequence[Row]) -> None:
+        """Queue deliveries; a row that already exists (same subscription, event, revision, kind) is kept."""
+        if not rows:
+            return
+        await self.conn.executemany(
+            f"INSERT INTO delivery ({', '.join(DELIVERY_COLUMNS)}) "
+            f"VALUES ({_marks(len(DELIVERY_COLUMNS))}) ON CONFLICT DO NOTHING",
+            [[r.get(c) for c in DELIVERY_COLUMNS] for r in rows],
+        )
+        self.wrote_deliveries = True
+
+    async def deliveries_for_event(self, event_id: int) -> list[Row]:
+        return await self.conn.fetchall(
+            "SELECT * FROM delivery WHERE event_id = ? ORDER BY id", [event_id]
+        )
+
+    async def count_deliveries(self, status: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) AS n FROM delivery", []
+        if status is not None:
+            sql, params = sql + " WHERE status = ?", [status]
+        row = await self.conn.fetchone(sql, params)
+        return int(row["n"]) if row else 0
+
+    # -- guild settings -------------------------------------------------------------------
+    async def get_settings(self, guild_id: int) -> Row | None:
+        return _decode(
+            await self.conn.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", [guild_id])
+        )
+
+    async def upsert_settings(self, guild_id: int, values: Row) -> None:
+        cols = list(values)
+        await self.conn.execute(
+            f"INSERT INTO guild_settings (guild_id, {', '.join(cols)}) "
+            f"VALUES (?, {_marks(len(cols))}) ON CONFLICT (guild_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols),
+            [guild_id, *(_encode(values[c]) for c in cols)],
+        )
+
+    # -- counts ---------------------------------------------------------------------------
+    async def counts(self, guild_ids: Sequence[int] | None = None) -> dict[str, int]:
+        """Row counts for /about; per guild when guild_ids is given."""
+        out = {}
+        for table in ("event", "reaction", "subscription"):
+            sql, params = f"SELECT COUNT(*) AS n FROM {table}", []
+            if guild_ids is not None:
+                sql += f" WHERE guild_id IN ({_marks(len(guild_ids))})"
+                params = list(guild_ids)
+            row = await self.conn.fetchone(sql, params)
+            out[table] = int(row["n"]) if row else 0
+        return out
