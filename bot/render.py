@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -94,7 +94,9 @@ def number(value: Any) -> str:
 @cache
 def environment() -> jinja2.Environment:
     """The templates, found through the installed `templates` package (checkout or wheel)."""
-    root = resources.files("templates")
+    import templates
+
+    root = Path(templates.__file__).parent
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         autoescape=False,
@@ -118,3 +120,14 @@ def message(name: str, *args: Any, **kwargs: Any) -> str:
     """One short line from a macro in `templates/cli/messages.j2`."""
     module = environment().get_template("cli/messages.j2").module
     return str(getattr(module, name)(*args, **kwargs)).strip()
+
+
+def blocks(name: str, **context: Any) -> dict[str, str]:
+    """Render each `{% block %}` of a template on its own: how a template describes an
+    embed (title, description, fields, footer) while staying one file of text."""
+    env = environment()
+    template = env.get_template(name)
+    ctx = template.new_context(dict(context))
+    return {
+        key: "".join(render_block(ctx)).strip() for key, render_block in template.blocks.items()
+    }

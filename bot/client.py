@@ -1,0 +1,132 @@
+"""The bot process: a discord.py AutoShardedBot that owns the store and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+import signal
+from datetime import UTC
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+import commands as cogs
+from bot import __version__
+from bot.config import Config
+from bot.services import Scope
+from bot.tree import LaunchWatchTree
+from db import Store, open_store
+
+log = logging.getLogger("launchwatch")
+
+
+def extensions() -> list[str]:
+    """Every cog module in commands/ (each ends with `async def setup(bot)`)."""
+    return sorted(
+        f"{cogs.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(cogs.__path__)
+        if not m.name.startswith("_") and not m.ispkg
+    )
+
+
+class LaunchWatch(commands.AutoShardedBot):
+    """LaunchWatch's client. Intents: guilds only (no privileged intents)."""
+
+    def __init__(self, config: Config, *, store: Store | None = None, sync: bool = True) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        shard_ids = config.get("discord", "shard_ids") or None
+        shard_count = config.get("discord", "shard_count") or None
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=LaunchWatchTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+        )
+        self.config = config
+        self._store = store
+        self._owns_store = store is None
+        self.sync_on_start = sync
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.version = __version__
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened in setup_hook")
+        return self._store
+
+    def scope(self, interaction: discord.Interaction) -> Scope:
+        """Who acts, for which guild, seeing which publishers (DESIGN.md, "Who sees what")."""
+        guild_id = interaction.guild_id or 0
+        return Scope(guild_id, interaction.user.id, tuple(self.config.publisher_guilds))
+
+    async def setup_hook(self) -> None:
+        if self._store is None:
+            self._store = await open_store(self.config.database_url)
+        for name in extensions():
+            await self.load_extension(name)
+        self.scheduler.start()
+        if self.sync_on_start:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync to the dev guilds (instant) or globally (may take Discord a while to show)."""
+        dev_guilds = self.config.get("discord", "dev_guilds")
+        if dev_guilds:
+            for guild_id in dev_guilds:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()
+        if self._store is not None and self._owns_store:
+            await self._store.close()
+            self._store = None
+
+
+async def serve(bot: LaunchWatch, token: str) -> None:
+    """Run until closed; SIGINT and SIGTERM close the store and scheduler cleanly."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
+        except (NotImplementedError, RuntimeError):
+            pass
+    async with bot:
+        await bot.start(token)
+
+
+def _stop(bot: LaunchWatch, sig: signal.Signals) -> None:
+    log.info("received %s, shutting down", sig.name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+def setup_logging(config: Config) -> None:
+    discord.utils.setup_logging(
+        level=getattr(logging, str(config.get("logging", "level")).upper()), root=True
+    )
+
+
+def run_bot(config: Config) -> int:
+    """`python -m bot run`: connect to Discord with the configured token."""
+    setup_logging(config)
+    bot = LaunchWatch(config)
+    try:
+        asyncio.run(serve(bot, config.token))
+    except discord.LoginFailure:
+        log.error("Discord refused the token; check DISCORD_TOKEN or [discord] token")
+        return 2
+    return 0
