@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import pkgutil
 import signal
@@ -23,12 +24,11 @@ log = logging.getLogger("launchwatch")
 
 
 def extensions() -> list[str]:
-    """Every cog module in commands/ (each ends with `async def setup(bot)`)."""
-    return sorted(
-        f"{cogs.__name__}.{m.name}"
-        for m in pkgutil.iter_modules(cogs.__path__)
-        if not m.name.startswith("_") and not m.ispkg
+    """Every cog module in commands/: those that end with `async def setup(bot)`."""
+    names = (
+        f"{cogs.__name__}.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.ispkg
     )
+    return sorted(n for n in names if hasattr(importlib.import_module(n), "setup"))
 
 
 class LaunchWatch(commands.AutoShardedBot):

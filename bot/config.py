@@ -119,6 +119,13 @@ class Config:
     def publisher_guilds(self) -> list[int]:
         return list(self.values["network"]["publisher_guilds"])
 
+    def replace(self, section: str, key: str, value: Any) -> Config:
+        """A copy with one setting changed (the sandbox and tests derive configs this way)."""
+        _key(section, key)
+        values = {s: dict(v) for s, v in self.values.items()}
+        values[section][key] = value
+        return Config(values, self.path, {**self.sources, f"{section}.{key}": "override"})
+
     def __repr__(self) -> str:  # never show the token
         return f"Config(path={self.path!s}, token={'set' if self.token else 'unset'})"
 

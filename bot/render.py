@@ -83,6 +83,18 @@ def label(value: Any) -> str:
     return text.replace("_", " ")
 
 
+def urlsafe(value: Any) -> str:
+    """A URL that cannot end a Markdown link early or break out of `<...>`."""
+    text = "" if value is None else str(value)
+    return (
+        text.replace(" ", "%20")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+        .replace(")", "%29")
+        .replace("(", "%28")
+    )
+
+
 def number(value: Any) -> str:
     """150.0 -> `150`, 1380.5 -> `1,380.5`."""
     if value is None:
@@ -106,7 +118,14 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters.update(
-        md=md, plain=plain, clip=clip, ts=timestamp, pdate=pdate, label=label, num=number
+        md=md,
+        plain=plain,
+        clip=clip,
+        ts=timestamp,
+        pdate=pdate,
+        label=label,
+        num=number,
+        urlsafe=urlsafe,
     )
     return env
 
@@ -128,6 +147,8 @@ def blocks(name: str, **context: Any) -> dict[str, str]:
     env = environment()
     template = env.get_template(name)
     ctx = template.new_context(dict(context))
+    for _ in template.root_render_func(ctx):  # runs top-level imports and sets into ctx
+        pass
     return {
         key: "".join(render_block(ctx)).strip() for key, render_block in template.blocks.items()
     }

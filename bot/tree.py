@@ -31,7 +31,7 @@ class NotModerator(app_commands.CheckFailure):
 
 def error_text(error: Exception) -> tuple[str, str | None]:
     """The answer for an error, and an error id when it was unexpected."""
-    original = getattr(error, "original", error)
+    original = getattr(error, "original", None) or error.__cause__ or error
     if isinstance(original, ValidationError):
         return render("errors/validation.j2", error=original), None
     if isinstance(original, NotFound):

@@ -57,6 +57,7 @@ class ReactionFilter:
     guild_ids: Sequence[int]
     event_id: int | None = None
     event_day: str | None = None  # reactions to a series covering this day also count
+    # (a partial `until`, or a lone `since`, covers its whole month or year: `2024-01~`)
     actor: str | None = None
     since: str | None = None
     until: str | None = None
@@ -64,6 +65,11 @@ class ReactionFilter:
 
 def _marks(n: int) -> str:
     return ", ".join("?" * n)
+
+
+def _like(word: str) -> str:
+    """A word for LIKE, with its wildcards escaped."""
+    return word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _decode(row: Row | None) -> Row | None:
@@ -114,11 +120,11 @@ class Queries:
             ("occurred_on", ">=", f.since),
             ("occurred_on", "<=", f.until),
             ("category", "=", f.category),
-            ("actor", "=", f.actor),
-            ("region", "=", f.region),
+            ("LOWER(actor)", "= LOWER(?)", f.actor),  # as subscriptions match: case forgiven
+            ("LOWER(region)", "= LOWER(?)", f.region),
         ):
             if value is not None:
-                where.append(f"{column} {op} ?")
+                where.append(f"{column} {op}" if "?" in op else f"{column} {op} ?")
                 params.append(value)
         if not f.include_retracted:
             where.append("confidence <> 'retracted'")
@@ -239,7 +245,7 @@ class Queries:
         if f.event_id is not None:
             if f.event_day is not None:
                 where.append(
-                    "(event_id = ? OR (event_id IS NULL AND since <= ? AND COALESCE(until, since) >= ?))"
+                    "(event_id = ? OR (event_id IS NULL AND since <= ? AND COALESCE(until, since) || '~' >= ?))"
                 )
                 params += [f.event_id, f.event_day, f.event_day]
             else:
@@ -269,6 +275,21 @@ class Queries:
         where, params = self._reaction_where(f)
         row = await self.conn.fetchone(f"SELECT COUNT(*) AS n FROM reaction WHERE {where}", params)
         return int(row["n"]) if row else 0
+
+    async def search_reactions(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[Row]:
+        """Reactions whose actor, speaker or summary holds every word (newest first)."""
+        where = [f"guild_id IN ({_marks(len(guild_ids))})"]
+        params: list[Any] = list(guild_ids)
+        haystack = "LOWER(actor || ' ' || COALESCE(speaker, '') || ' ' || stance || ' ' || summary)"
+        for word in words:
+            where.append(f"{haystack} LIKE ? ESCAPE '\\'")
+            params.append("%" + _like(word) + "%")
+        return await self.conn.fetchall(
+            f"SELECT * FROM reaction WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
 
     async def all_reactions(self, guild_ids: Sequence[int]) -> list[Row]:
         return await self.conn.fetchall(

@@ -13,7 +13,13 @@ from bot.services.events import (
     search_events,
     timeline,
 )
-from bot.services.reactions import add_reaction, get_reaction, reactions, remove_reaction
+from bot.services.reactions import (
+    add_reaction,
+    get_reaction,
+    reactions,
+    remove_reaction,
+    search_reactions,
+)
 from bot.services.settings import get_settings, update_settings
 from bot.services.subscriptions import (
     list_subscriptions,
@@ -39,6 +45,7 @@ __all__ = [
     "remove_reaction",
     "retract_event",
     "search_events",
+    "search_reactions",
     "set_subscription_state",
     "subscribe",
     "timeline",

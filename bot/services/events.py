@@ -213,7 +213,10 @@ def _differs(old: Any, new: Any) -> bool:
     if isinstance(old, int | float) and isinstance(new, int | float):
         return float(old) != float(new)
     if isinstance(old, str) and old.endswith("Z") and isinstance(new, str):
-        return datetime.fromisoformat(old) != datetime.fromisoformat(new)
+        try:
+            return datetime.fromisoformat(old) != datetime.fromisoformat(new)
+        except ValueError:
+            pass  # text that merely ends in Z, such as a name `Hwasal-Z`
     return old != new
 
 
@@ -395,12 +398,11 @@ async def search_events(store: Store, scope: Scope, text: str, limit: int = 25) 
         return await _load(q, rows)
 
 
-_MONTHS = {
-    m: f"{i:02d}"
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+_MONTHS = {m[:3]: f"{i:02d}" for i, m in enumerate(_MONTH_NAMES, 1)}
 
 
 def _search_words(text: str) -> list[str]:
@@ -410,7 +412,11 @@ def _search_words(text: str) -> list[str]:
     i = 0
     while i < len(words):
         w = words[i]
-        month = _MONTHS.get(w[:3]) if w[:3] in _MONTHS and w.isalpha() else None
+        month = (
+            _MONTHS[w[:3]]
+            if w[:3] in _MONTHS and _MONTH_NAMES[int(_MONTHS[w[:3]]) - 1].startswith(w)
+            else None
+        )  # `jan`, `sept`, `march`; not `maritime`
         if month and i + 1 < len(words) and words[i + 1].isdigit() and 1 <= int(words[i + 1]) <= 31:
             out.append(f"-{month}-{int(words[i + 1]):02d}")
             i += 2

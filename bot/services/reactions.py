@@ -107,6 +107,15 @@ async def reactions(
         return Page(await _load(q, rows), page, per_page, total)
 
 
+async def search_reactions(
+    store: Store, scope: Scope, text: str, limit: int = 25
+) -> list[Reaction]:
+    """This guild's reactions matching every word typed (for autocomplete), newest first."""
+    async with store.read() as q:
+        rows = await q.search_reactions([scope.guild_id], text.lower().split()[:8], limit)
+        return await _load(q, rows)
+
+
 async def all_reactions(store: Store, scope: Scope) -> list[Reaction]:
     async with store.read() as q:
         return await _load(q, await q.all_reactions([scope.guild_id]))

@@ -30,7 +30,7 @@ async def update_settings(store: Store, guild_id: int, **changes: Any) -> GuildS
         if key == "timezone" and value is not None:
             try:
                 ZoneInfo(str(value))
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` is a folder
                 raise ValidationError(
                     "timezone",
                     f"'{value}' is not a time zone; use an IANA name such as Asia/Seoul or UTC.",

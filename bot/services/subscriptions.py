@@ -47,7 +47,7 @@ async def subscribe(
     tz = (timezone or "UTC").strip()
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` is a folder
         raise ValidationError(
             "timezone", f"'{tz}' is not a time zone; use an IANA name such as Asia/Seoul or UTC."
         ) from None

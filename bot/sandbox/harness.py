@@ -1,0 +1,47 @@
+"""The real LaunchWatch bot, run against the emulator: shared by the sandbox console and tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.client import LaunchWatch
+from bot.config import Config, load_config
+from bot.sandbox.emulator import Emulator
+from bot.sandbox.world import SANDBOX_GUILD_ID, SANDBOX_TOKEN
+from db import Store
+
+
+class SandboxBot(LaunchWatch):
+    """LaunchWatch as deployed, minus two waits that only make sense against real Discord."""
+
+    def __init__(self, config: Config, *, store: Store | None = None) -> None:
+        super().__init__(config, store=store)
+        self._connection.guild_ready_timeout = 0.05  # wait briefly for GUILD_CREATEs
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """No 5-second pause before a re-IDENTIFY: there is one bot on this emulator."""
+
+
+def sandbox_config(db: str | Path, base: Config | None = None) -> Config:
+    """The configuration the sandbox runs with: the emulator's token, its guild, this database."""
+    config = base or load_config(None, env={})
+    path = Path(db)
+    url = f"sqlite:///{path}"
+    config = config.replace("database", "url", url)
+    config = config.replace("discord", "token", SANDBOX_TOKEN)
+    config = config.replace("discord", "dev_guilds", [SANDBOX_GUILD_ID])
+    config = config.replace("discord", "shard_ids", [])
+    return config.replace("discord", "shard_count", 0)
+
+
+@asynccontextmanager
+async def running_bot(
+    config: Config, emulator: Emulator, *, timeout: float = 15.0
+) -> AsyncIterator[SandboxBot]:
+    """Start the bot against a started, patched emulator; yield once its commands are synced."""
+    bot = SandboxBot(config)
+    async with emulator.connected(bot, timeout=timeout):
+        await emulator.wait_synced(SANDBOX_GUILD_ID, timeout=timeout)
+        yield bot

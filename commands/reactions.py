@@ -1,0 +1,90 @@
+"""/launch and /reactions: one event in full, and who said what about it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import services
+from bot.embeds import COLOURS, NEUTRAL, embed
+from bot.transformers import EventOption, Since, Until
+from bot.views import send_paged
+
+if TYPE_CHECKING:
+    from bot.client import LaunchWatch
+
+
+class Reactions(commands.Cog):
+    def __init__(self, bot: LaunchWatch) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="launch", description="One launch in full: facts, sources, reactions and change log"
+    )
+    @app_commands.describe(
+        event="The launch: type a date (jan 29), a place (kim chaek) or a platform (submarine)"
+    )
+    @app_commands.guild_only()
+    async def launch(self, interaction: discord.Interaction, event: EventOption) -> None:
+        scope = self.bot.scope(interaction)
+        history = await services.event_history(self.bot.store, scope, event.id)
+        said = await services.reactions(self.bot.store, scope, event_id=event.id, per_page=25)
+        shown = embed(
+            "commands/launch.j2",
+            colour=COLOURS.get(event.category, NEUTRAL),
+            event=event,
+            history=history,
+            reactions=said,
+        )
+        await interaction.response.send_message(
+            embed=shown, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(
+        name="reactions", description="What governments and analysts said, grouped by who said it"
+    )
+    @app_commands.describe(
+        event="Reactions to this launch (and to series covering its date)",
+        actor="Reactions of this government or analyst over time, e.g. Japan",
+        since="Said from this date: 2024, 2024-01 or 2024-01-25",
+        until="Said up to this date, inclusive",
+    )
+    @app_commands.guild_only()
+    async def reactions(
+        self,
+        interaction: discord.Interaction,
+        event: EventOption | None = None,
+        actor: app_commands.Range[str, 1, 100] | None = None,
+        since: Since | None = None,
+        until: Until | None = None,
+    ) -> None:
+        scope = self.bot.scope(interaction)
+
+        async def page(n: int) -> tuple[discord.Embed, int, int]:
+            result = await services.reactions(
+                self.bot.store,
+                scope,
+                event_id=event.id if event else None,
+                actor=actor,
+                since=since,
+                until=until,
+                page=n,
+            )
+            shown = embed(
+                "commands/reactions.j2",
+                page=result,
+                event=event,
+                actor=actor,
+                since=since,
+                until=until,
+            )
+            return shown, result.page, result.pages
+
+        await send_paged(interaction, page)
+
+
+async def setup(bot: LaunchWatch) -> None:
+    await bot.add_cog(Reactions(bot))

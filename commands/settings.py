@@ -1,0 +1,91 @@
+"""/settings: the server's moderator role, display time zone, default actor and log channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot import services
+from bot.embeds import content
+from commands.checks import AdminGroup
+
+if TYPE_CHECKING:
+    from bot.client import LaunchWatch
+
+NO_PINGS = discord.AllowedMentions.none()
+
+
+class SettingsGroup(
+    AdminGroup,
+    name="settings",
+    description="Server settings for LaunchWatch (Manage Server)",
+    guild_only=True,
+    default_permissions=discord.Permissions(manage_guild=True),
+):
+    async def _done(
+        self, interaction: discord.Interaction, template: str, **context: object
+    ) -> None:
+        text = content(template, **context)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+    @app_commands.command(
+        name="moderator-role", description="Let a role record events and reactions"
+    )
+    @app_commands.describe(role="Members with this role may use /event, /reaction and /alerts")
+    async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
+        assert interaction.guild_id is not None
+        current = await services.get_settings(self.bot.store, interaction.guild_id)
+        roles = sorted({*current.moderator_role_ids, role.id})
+        await services.update_settings(
+            self.bot.store, interaction.guild_id, moderator_role_ids=roles
+        )
+        await self._done(interaction, "commands/settings_moderator_role.j2", role=role)
+
+    @app_commands.command(
+        name="timezone", description="The time zone digests and plain dates default to"
+    )
+    @app_commands.describe(tz="An IANA time zone such as Asia/Seoul, Europe/London or UTC")
+    async def timezone(
+        self, interaction: discord.Interaction, tz: app_commands.Range[str, 1, 64]
+    ) -> None:
+        assert interaction.guild_id is not None
+        await services.update_settings(self.bot.store, interaction.guild_id, timezone=tz)
+        await self._done(interaction, "commands/settings_timezone.j2", tz=tz)
+
+    @app_commands.command(
+        name="default-actor", description="Who /event add records as the actor when none is given"
+    )
+    @app_commands.describe(actor="e.g. DPRK")
+    async def default_actor(
+        self, interaction: discord.Interaction, actor: app_commands.Range[str, 1, 100]
+    ) -> None:
+        assert interaction.guild_id is not None
+        settings = await services.update_settings(
+            self.bot.store, interaction.guild_id, default_actor=actor
+        )
+        await self._done(
+            interaction, "commands/settings_default_actor.j2", actor=settings.default_actor
+        )
+
+    @app_commands.command(
+        name="log-channel", description="Where LaunchWatch reports broken subscriptions"
+    )
+    @app_commands.describe(channel="A channel moderators read")
+    async def log_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        assert interaction.guild_id is not None
+        await services.update_settings(
+            self.bot.store, interaction.guild_id, log_channel_id=channel.id
+        )
+        await self._done(interaction, "commands/settings_log_channel.j2", channel=channel)
+
+
+async def setup(bot: LaunchWatch) -> None:
+    bot.tree.add_command(SettingsGroup(bot))
+
+
+async def teardown(bot: LaunchWatch) -> None:
+    bot.tree.remove_command("settings")

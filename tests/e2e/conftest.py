@@ -1,0 +1,53 @@
+"""Fixtures for end-to-end tests that drive a real discord.py client through the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.client import LaunchWatch
+from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator, sandbox_world
+
+
+@pytest.fixture
+async def discord_emulator() -> AsyncIterator[Emulator]:
+    """A started emulator with discord.py pointed at it; restored and checked at teardown.
+
+    Teardown fails the test if any body the bot sent broke Discord's spec or limits; a test
+    that provokes one on purpose asserts it and then clears ``spec_errors``.
+    """
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    emulator = Emulator(world=sandbox_world())
+    await emulator.start()
+    emulator.patch_discord()
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+        assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
+    assert not emulator.emulator_errors, "\n".join(emulator.emulator_errors)
+    assert not emulator.spec_errors, f"bodies Discord would refuse: {emulator.spec_errors}"
+
+
+@pytest.fixture
+async def launchwatch(discord_emulator: Emulator, tmp_path: Path) -> AsyncIterator[LaunchWatch]:
+    """The real LaunchWatch bot over a fresh SQLite file, connected and synced."""
+    from bot.sandbox.harness import running_bot, sandbox_config
+
+    async with running_bot(sandbox_config(tmp_path / "e2e.db"), discord_emulator) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def seeded(launchwatch: LaunchWatch) -> LaunchWatch:
+    """The bot with the seed article's four launches and eight reactions in its store."""
+    from bot.seed import seed_example
+    from bot.services import Scope
+
+    await seed_example(launchwatch.store, Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID))
+    return launchwatch
