@@ -7,7 +7,7 @@ import importlib
 import logging
 import pkgutil
 import signal
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -15,7 +15,10 @@ from discord.ext import commands
 
 import commands as cogs
 from bot import __version__
+from bot.alerts import ReactionsButton
 from bot.config import Config
+from bot.digest import DigestScheduler
+from bot.dispatch import Dispatcher
 from bot.services import Scope
 from bot.tree import LaunchWatchTree
 from db import Store, open_store
@@ -54,6 +57,8 @@ class LaunchWatch(commands.AutoShardedBot):
         self.sync_on_start = sync
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.version = __version__
+        self.dispatcher: Dispatcher | None = None
+        self.digests: DigestScheduler | None = None
 
     @property
     def store(self) -> Store:
@@ -69,9 +74,21 @@ class LaunchWatch(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         if self._store is None:
             self._store = await open_store(self.config.database_url)
+        self.add_dynamic_items(ReactionsButton)
         for name in extensions():
             await self.load_extension(name)
         self.scheduler.start()
+        grace = timedelta(hours=self.config.get("schedule", "digest_grace_hours"))
+        self.digests = DigestScheduler(
+            self.scheduler,
+            self.store,
+            publishers=tuple(self.config.publisher_guilds),
+            grace=grace,
+            owns=self.owns_guild,
+        )
+        await self.digests.rebuild()
+        self.dispatcher = Dispatcher(self, self.store, self.config)
+        self.dispatcher.start()
         if self.sync_on_start:
             await self.sync_commands()
 
@@ -88,7 +105,16 @@ class LaunchWatch(commands.AutoShardedBot):
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
 
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard that holds the guild (DESIGN.md, "Scale")."""
+        shard_ids = self.config.get("discord", "shard_ids")
+        count = self.config.get("discord", "shard_count") or 1
+        return not shard_ids or (guild_id >> 22) % count in shard_ids
+
     async def close(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.dispatcher = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()

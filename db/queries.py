@@ -182,6 +182,17 @@ class Queries:
             list(guild_ids),
         )
 
+    async def events_created_between(
+        self, guild_ids: Sequence[int], start: str, end: str
+    ) -> list[Row]:
+        """Events recorded in [start, end) (a digest's period), oldest launch first."""
+        return await self.conn.fetchall(
+            f"SELECT * FROM event WHERE guild_id IN ({_marks(len(guild_ids))}) "
+            "AND created_at >= ? AND created_at < ? AND confidence <> 'retracted' "
+            "ORDER BY occurred_on, id",
+            [*guild_ids, start, end],
+        )
+
     # -- sources --------------------------------------------------------------------------
     async def insert_sources(self, owner: str, owner_id: int, sources: Iterable[Row]) -> None:
         column = {"event": "event_id", "reaction": "reaction_id"}[owner]
@@ -276,6 +287,26 @@ class Queries:
         row = await self.conn.fetchone(f"SELECT COUNT(*) AS n FROM reaction WHERE {where}", params)
         return int(row["n"]) if row else 0
 
+    async def reactions_created_between(
+        self, guild_ids: Sequence[int], start: str, end: str
+    ) -> list[Row]:
+        return await self.conn.fetchall(
+            f"SELECT * FROM reaction WHERE guild_id IN ({_marks(len(guild_ids))}) "
+            "AND created_at >= ? AND created_at < ? ORDER BY actor_kind = 'analyst', actor, id",
+            [*guild_ids, start, end],
+        )
+
+    async def digest_subscriptions(self) -> list[Row]:
+        rows = await self.conn.fetchall(
+            "SELECT * FROM subscription WHERE state = 'active' AND mode IN ('digest', 'both') ORDER BY id"
+        )
+        return [r for r in map(_decode, rows) if r is not None]
+
+    async def set_last_digest(self, subscription_id: int, stamp: str) -> None:
+        await self.conn.execute(
+            "UPDATE subscription SET last_digest_at = ? WHERE id = ?", [stamp, subscription_id]
+        )
+
     async def search_reactions(
         self, guild_ids: Sequence[int], words: Sequence[str], limit: int
     ) -> list[Row]:
@@ -364,6 +395,68 @@ class Queries:
             [[r.get(c) for c in DELIVERY_COLUMNS] for r in rows],
         )
         self.wrote_deliveries = True
+
+    async def due_deliveries(self, now: str, limit: int, exclude: Sequence[int] = ()) -> list[Row]:
+        """Pending deliveries whose time has come, oldest first; `exclude` holds those in flight."""
+        sql = "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt_at <= ?"
+        params: list[Any] = [now]
+        if exclude:
+            sql += f" AND id NOT IN ({_marks(len(exclude))})"
+            params += list(exclude)
+        return await self.conn.fetchall(sql + " ORDER BY id LIMIT ?", [*params, limit])
+
+    async def next_due_at(self) -> str | None:
+        row = await self.conn.fetchone(
+            "SELECT MIN(next_attempt_at) AS t FROM delivery WHERE status = 'pending'"
+        )
+        return row["t"] if row else None
+
+    async def get_delivery(self, delivery_id: int) -> Row | None:
+        return await self.conn.fetchone("SELECT * FROM delivery WHERE id = ?", [delivery_id])
+
+    async def sent_alert(self, subscription_id: int, event_id: int) -> Row | None:
+        """The alert a subscription received for an event (its message id), if any."""
+        return await self.conn.fetchone(
+            "SELECT * FROM delivery WHERE subscription_id = ? AND event_id = ? AND kind = 'alert' "
+            "ORDER BY id LIMIT 1",
+            [subscription_id, event_id],
+        )
+
+    async def update_delivery(self, delivery_id: int, values: Row) -> None:
+        cols = list(values)
+        await self.conn.execute(
+            f"UPDATE delivery SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+            [*(values[c] for c in cols), delivery_id],
+        )
+
+    async def skip_pending(self, subscription_id: int, reason: str) -> None:
+        """Settle a subscription's pending deliveries without sending (it is broken or gone)."""
+        await self.conn.execute(
+            "UPDATE delivery SET status = 'failed', last_error = ? "
+            "WHERE subscription_id = ? AND status = 'pending'",
+            [reason, subscription_id],
+        )
+
+    async def revision_fields(self, event_id: int, revision: int) -> list[str]:
+        rows = await self.conn.fetchall(
+            "SELECT field FROM event_revision WHERE event_id = ? AND revision = ? ORDER BY id",
+            [event_id, revision],
+        )
+        return [r["field"] for r in rows]
+
+    async def delivery_stats(self, subscription_ids: Sequence[int]) -> dict[int, Row]:
+        """Per subscription: last sent time, failures, pending count, last error."""
+        if not subscription_ids:
+            return {}
+        rows = await self.conn.fetchall(
+            "SELECT subscription_id, MAX(sent_at) AS last_sent_at, "
+            "SUM(CASE WHEN status IN ('failed', 'dead') THEN 1 ELSE 0 END) AS failures, "
+            "SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending "
+            f"FROM delivery WHERE subscription_id IN ({_marks(len(subscription_ids))}) "
+            "GROUP BY subscription_id",
+            list(subscription_ids),
+        )
+        return {r["subscription_id"]: r for r in rows}
 
     async def deliveries_for_event(self, event_id: int) -> list[Row]:
         return await self.conn.fetchall(

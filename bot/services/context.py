@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -50,8 +51,8 @@ def delivery_nonce(
 ) -> str:
     """A nonce unique to one delivery (at most 25 characters), so a resend cannot post twice."""
     if period is not None:
-        tail = period.replace("-", "")[-10:]
-        return f"d{base36(subscription_id)}.{tail}"[:25]
+        digest = hashlib.sha1(period.encode()).hexdigest()[:10]
+        return f"d{base36(subscription_id)}.{digest}"[:25]
     return f"{kind[0]}{base36(subscription_id)}.{base36(event_id or 0)}.{base36(revision or 0)}"[
         :25
     ]

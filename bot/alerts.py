@@ -1,0 +1,141 @@
+"""What a subscribed channel receives: alerts, correction and retraction notices, digests.
+
+Each post is rendered from templates/alerts and fits Discord's limits whatever the data
+holds. Only a subscription's own mention role may ever be pinged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from bot.embeds import COLOURS, NEUTRAL, content, embed
+from bot.models import FACT_FIELDS, Event, Reaction, Subscription
+
+CORRECTED = 0xF1C40F
+RETRACTED = 0x2C2F33
+
+
+@dataclass
+class Post:
+    """One message to send: its text, embed, who may be pinged, and its buttons."""
+
+    content: str | None
+    embed: discord.Embed | None
+    allowed_mentions: discord.AllowedMentions
+    view: discord.ui.View | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def mentions_for(sub: Subscription | None) -> discord.AllowedMentions:
+    """The subscription's mention role, and nobody else."""
+    if sub is not None and sub.mention_role_id:
+        return discord.AllowedMentions(
+            everyone=False,
+            users=False,
+            roles=[discord.Object(sub.mention_role_id)],
+            replied_user=False,
+        )
+    return discord.AllowedMentions.none()
+
+
+class ReactionsButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"lw:reactions:(?P<event_id>\d+)"
+):
+    """ "Reactions" on an alert: works after a restart, since the event id is in the custom_id."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Reactions",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"lw:reactions:{event_id}",
+            )
+        )
+        self.event_id = event_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ReactionsButton:
+        return cls(int(match["event_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        from bot import services
+
+        bot: Any = interaction.client
+        scope = bot.scope(interaction)
+        event = await services.get_event(bot.store, scope, self.event_id)
+        page = await services.reactions(bot.store, scope, event_id=event.id, per_page=25)
+        shown = embed(
+            "commands/reactions.j2", page=page, event=event, actor=None, since=None, until=None
+        )
+        await interaction.response.send_message(
+            embed=shown, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+def _buttons(event: Event) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReactionsButton(event.id))
+    return view
+
+
+def alert(event: Event, sub: Subscription | None, *, corrected: bool = False) -> Post:
+    """The alert for an event (as it stands now); `corrected` marks an edited original."""
+    colour = (
+        RETRACTED
+        if event.retracted
+        else (CORRECTED if corrected else COLOURS.get(event.category, NEUTRAL))
+    )
+    return Post(
+        content=content("alerts/alert_content.j2", event=event, sub=sub, corrected=corrected)
+        or None,
+        embed=embed("alerts/alert.j2", colour=colour, event=event, corrected=corrected),
+        allowed_mentions=mentions_for(sub),
+        view=None if event.retracted else _buttons(event),
+    )
+
+
+def needs_notice(fields: list[str]) -> bool:
+    """A change of fact gets a notice; a summary-only (or wording) edit does not."""
+    return any(f in FACT_FIELDS or f == "date" for f in fields)
+
+
+def notice(event: Event, kind: str, changes: list[dict[str, Any]]) -> Post:
+    """The short reply to the original: what changed, or that it was retracted."""
+    template = "alerts/retraction.j2" if kind == "retraction" else "alerts/correction.j2"
+    return Post(
+        content=content(template, event=event, changes=changes),
+        embed=None,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+def digest(
+    sub: Subscription, events: list[Event], reactions: list[Reaction], period: dict[str, Any]
+) -> Post:
+    return Post(
+        content=None,
+        embed=embed(
+            "alerts/digest.j2",
+            colour=NEUTRAL,
+            sub=sub,
+            events=events,
+            reactions=reactions,
+            period=period,
+        ),
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+def sample(sub: Subscription | None) -> Post:
+    """What `/alerts test` posts: clearly a test, through the same pipeline as real alerts."""
+    return Post(
+        content=content("alerts/test_content.j2", sub=sub) or None,
+        embed=embed("alerts/test.j2", colour=NEUTRAL),
+        allowed_mentions=mentions_for(sub),
+    )

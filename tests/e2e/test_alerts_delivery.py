@@ -1,0 +1,221 @@
+"""Alerts reach subscribed channels once, paced, and corrections follow them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from bot import services
+from bot.client import LaunchWatch
+from bot.sandbox import SANDBOX_GUILD_ID, Emulator
+from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, new_snowflake
+from bot.services import Scope
+
+SCOPE = Scope(SANDBOX_GUILD_ID, 1)
+EVENT = {
+    "date": "2024-02-14",
+    "category": "cruise_missile",
+    "summary": "Two missiles off the west coast.",
+}
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait (without sleeping a fixed time) until the condition holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def add_channels(emu: Emulator, n: int) -> list[int]:
+    guild = emu.world.guild(SANDBOX_GUILD_ID)
+    assert guild is not None
+    ids = []
+    for i in range(n):
+        channel_id = new_snowflake()
+        guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
+        ids.append(channel_id)
+    return ids
+
+
+async def settled(bot: LaunchWatch) -> None:
+    """Until the outbox has nothing pending."""
+
+    async def pending() -> int:
+        async with bot.store.read() as q:
+            return await q.count_deliveries("pending")
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while await pending():
+        assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
+        await asyncio.sleep(0.02)
+
+
+async def test_alert_reaches_a_subscribed_channel_once(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """Adding an event posts one alert embed to the subscribed channel, pinging nobody."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await until(lambda: len(discord_emulator.messages("alerts")) == 1)
+    await settled(launchwatch)
+    [message] = discord_emulator.messages("alerts")
+    assert message.nonce and message.embeds[0]["footer"]["text"].startswith(
+        f"LaunchWatch · event #{event.id}"
+    )
+    assert "Two missiles off the west coast" in message.embeds[0]["description"]
+    assert message.pings.nobody
+    assert discord_emulator.messages("general") == []
+    assert any(
+        c["custom_id"] == f"lw:reactions:{event.id}"
+        for row in message.components
+        for c in row["components"]
+    )
+
+
+async def test_fan_out_respects_filters_and_modes(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """Each matching channel gets exactly one alert; filtered, paused and digest-only ones get none."""
+    channels = add_channels(discord_emulator, 30)
+    for channel_id in channels[:20]:
+        await services.subscribe(launchwatch.store, SCOPE, channel_id)
+    await services.subscribe(launchwatch.store, SCOPE, channels[20], categories=["icbm"])
+    await services.subscribe(launchwatch.store, SCOPE, channels[21], mode="digest")
+    await services.subscribe(launchwatch.store, SCOPE, channels[22], min_confidence="confirmed")
+    await services.subscribe(launchwatch.store, SCOPE, channels[23])
+    await services.set_subscription_state(launchwatch.store, SCOPE, channels[23], "paused")
+    await services.subscribe(launchwatch.store, SCOPE, channels[24], mode="both", actors=["DPRK"])
+    await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    counts = {c: discord_emulator.count_posts(c) for c in channels}
+    assert all(counts[c] == 1 for c in [*channels[:20], channels[24]])
+    assert all(counts[c] == 0 for c in channels[20:24])
+    assert discord_emulator.duplicate_posts() == [] and discord_emulator.rate_limited() == []
+
+
+async def test_mention_role_pings_only_itself(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """A subscription's mention role is pinged; an @everyone in the summary pings nobody."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id, mention_role_id=MODERATOR_ROLE_ID)
+    await services.add_event(
+        launchwatch.store, SCOPE, {**EVENT, "summary": "@everyone <@&123> <@456> look"}
+    )
+    await until(lambda: len(discord_emulator.messages("alerts")) == 1)
+    [message] = discord_emulator.messages("alerts")
+    assert message.pings.roles == {MODERATOR_ROLE_ID} or list(message.pings.roles) == [
+        MODERATOR_ROLE_ID
+    ]
+    assert not message.pings.everyone and not message.pings.users
+
+
+async def test_corrections_reach_exactly_the_channels_that_got_the_original(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """An edit of fact edits each original in place and replies with what changed; late subscribers get nothing."""
+    first, second, late = add_channels(discord_emulator, 3)
+    for channel_id in (first, second):
+        await services.subscribe(launchwatch.store, SCOPE, channel_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    await services.subscribe(launchwatch.store, SCOPE, late)
+    await services.edit_event(launchwatch.store, SCOPE, event.id, "count", "3")
+    await settled(launchwatch)
+    for channel_id in (first, second):
+        original, notice = discord_emulator.messages(channel_id)
+        assert original.edited_timestamp is not None
+        assert "[UPDATED]" in original.embeds[0]["title"] and "3 × " in original.embeds[0]["title"]
+        assert notice.message_reference["message_id"] == str(original.id)
+        assert "count: — → 3" in notice.content
+        assert notice.pings.nobody
+    assert discord_emulator.messages(late) == []
+
+
+async def test_summary_only_edit_updates_without_notice(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """Rewording the summary edits the alert but posts no correction notice."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    await services.edit_event(
+        launchwatch.store, SCOPE, event.id, "summary", "Two cruise missiles, west coast."
+    )
+    await settled(launchwatch)
+    [original] = discord_emulator.messages("alerts")
+    assert "Two cruise missiles, west coast." in original.embeds[0]["description"]
+
+
+async def test_retraction_edits_and_replies(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """A retraction marks the original retracted and replies with the reason."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    await services.retract_event(
+        launchwatch.store, SCOPE, event.id, "Misidentified artillery fire."
+    )
+    await settled(launchwatch)
+    original, notice = discord_emulator.messages("alerts")
+    assert original.embeds[0]["title"].startswith("[RETRACTED]")
+    assert original.components == []
+    assert "Misidentified artillery fire." in notice.content
+
+
+async def test_deleted_original_gets_the_correction_fresh(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """When the original alert was deleted, the corrected alert is posted anew."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    [original] = discord_emulator.messages("alerts")
+    discord_emulator.store.delete(original)  # a moderator deleted the alert
+    await services.edit_event(launchwatch.store, SCOPE, event.id, "distance_km", "600")
+    await settled(launchwatch)
+    [fresh] = discord_emulator.messages("alerts")
+    assert fresh.id != original.id and "[UPDATED]" in fresh.embeds[0]["title"]
+    assert "600 km" in str(fresh.embeds[0])
+
+
+@pytest.mark.parametrize("code", [50001, 50013, 10003])
+async def test_refusing_channel_breaks_the_subscription_after_one_request(
+    discord_emulator: Emulator, launchwatch: LaunchWatch, code: int
+) -> None:
+    """A 403/404 by error code marks the subscription broken with a reason; that channel gets one request."""
+    [channel_id] = add_channels(discord_emulator, 1)
+    await services.subscribe(launchwatch.store, SCOPE, channel_id)
+    discord_emulator.break_channel(channel_id, code)
+    await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await services.add_event(launchwatch.store, SCOPE, {**EVENT, "date": "2024-02-15"})
+    await settled(launchwatch)
+    [sub] = await services.list_subscriptions(launchwatch.store, SCOPE)
+    assert sub.state == "broken" and str(code) in (sub.broken_reason or "")
+    requests = [r for r in discord_emulator.requests if str(channel_id) in r.path]
+    assert len(requests) == 1
+
+
+async def test_server_errors_are_retried_until_delivered(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """With a share of 500s injected, every channel still gets its alert exactly once."""
+    channels = add_channels(discord_emulator, 10)
+    for channel_id in channels:
+        await services.subscribe(launchwatch.store, SCOPE, channel_id)
+    discord_emulator.make_flaky(
+        0.3, mode="500", seed=7, routes=["POST /channels/{channel_id}/messages"]
+    )
+    await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch)
+    assert [discord_emulator.count_posts(c) for c in channels] == [1] * 10
+    assert any(r.status == 500 for r in discord_emulator.requests)
