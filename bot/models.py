@@ -188,6 +188,8 @@ class Subscription:
     created_at: str
     last_sent_at: str | None = None
     failures: int = 0
+    pending: int = 0
+    last_failure: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Subscription:

@@ -368,7 +368,10 @@ class Queries:
             "SELECT s.*, "
             "(SELECT MAX(sent_at) FROM delivery d WHERE d.subscription_id = s.id) AS last_sent_at, "
             "(SELECT COUNT(*) FROM delivery d WHERE d.subscription_id = s.id "
-            " AND d.status IN ('failed', 'dead')) AS failures "
+            " AND (d.status = 'dead' OR (d.status = 'failed' AND d.last_error NOT LIKE 'skipped: %'))) AS failures, "
+            "(SELECT COUNT(*) FROM delivery d WHERE d.subscription_id = s.id AND d.status = 'pending') AS pending, "
+            "(SELECT d.last_error FROM delivery d WHERE d.subscription_id = s.id AND d.status = 'dead' "
+            " ORDER BY d.id DESC LIMIT 1) AS last_failure "
             "FROM subscription s WHERE s.guild_id = ? ORDER BY s.id",
             [guild_id],
         )

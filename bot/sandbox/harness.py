@@ -9,7 +9,8 @@ from pathlib import Path
 from bot.client import LaunchWatch
 from bot.config import Config, load_config
 from bot.sandbox.emulator import Emulator
-from bot.sandbox.world import SANDBOX_GUILD_ID, SANDBOX_TOKEN
+from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID, SANDBOX_TOKEN
+from bot.services import get_settings, update_settings
 from db import Store
 
 
@@ -44,4 +45,13 @@ async def running_bot(
     bot = SandboxBot(config)
     async with emulator.connected(bot, timeout=timeout):
         await emulator.wait_synced(SANDBOX_GUILD_ID, timeout=timeout)
+        await name_moderator_role(bot.store)
         yield bot
+
+
+async def name_moderator_role(store: Store) -> None:
+    """The sandbox's Moderator role is this server's moderator role, as an admin would set it."""
+    settings = await get_settings(store, SANDBOX_GUILD_ID)
+    if MODERATOR_ROLE_ID not in settings.moderator_role_ids:
+        roles = [*settings.moderator_role_ids, MODERATOR_ROLE_ID]
+        await update_settings(store, SANDBOX_GUILD_ID, moderator_role_ids=roles)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import validation
 from bot.errors import NotFound, ValidationError
 from bot.models import SUBSCRIPTION_STATES, Subscription
-from bot.services.context import Scope, now_iso
+from bot.services.context import Scope, delivery_nonce, now_iso
 from db import Store
 
 
@@ -110,3 +110,20 @@ async def set_subscription_state(
 async def list_subscriptions(store: Store, scope: Scope) -> list[Subscription]:
     async with store.read() as q:
         return [Subscription.from_row(r) for r in await q.list_subscriptions(scope.guild_id)]
+
+
+async def queue_test_alert(
+    store: Store, scope: Scope, channel_id: int, *, now: datetime | None = None
+) -> Subscription:
+    """Queue a sample alert to a subscribed channel, through the same outbox as real ones."""
+    sub = await _own(store, scope, channel_id)
+    stamp = now_iso(now)
+    period = f"test:{stamp}"
+    async with store.transaction() as q:
+        await q.insert_deliveries([{
+            "subscription_id": sub.id, "guild_id": sub.guild_id, "channel_id": sub.channel_id,
+            "event_id": None, "revision": None, "period": period, "kind": "alert",
+            "status": "pending", "attempts": 0, "next_attempt_at": stamp,
+            "nonce": delivery_nonce(sub.id, "alert", None, None, period), "created_at": stamp,
+        }])  # fmt: skip
+    return sub

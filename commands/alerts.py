@@ -1,0 +1,218 @@
+"""/alerts: subscribe channels to alerts and digests, and look after the subscriptions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot import alerts, services
+from bot.embeds import content, embed
+from bot.errors import ValidationError
+from bot.models import CATEGORIES, CONFIDENCE_RANK, Subscription
+from bot.services.subscriptions import queue_test_alert
+from bot.transformers import EventOption
+from commands.checks import ChannelModeratorGroup
+
+if TYPE_CHECKING:
+    from bot.client import LaunchWatch
+
+NO_PINGS = discord.AllowedMentions.none()
+#: What the bot needs in a channel to alert there (corrections reply, so history too).
+NEEDED = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+    ("read_message_history", "Read Message History"),
+)
+
+
+def missing_permissions(
+    channel: discord.abc.GuildChannel, me: discord.Member, role: discord.Role | None
+) -> list[str]:
+    """The permissions the bot lacks to do its job in `channel` (and to ping `role`)."""
+    perms = channel.permissions_for(me)
+    missing = [name for attr, name in NEEDED if not getattr(perms, attr)]
+    if role is not None and not role.mentionable and not perms.mention_everyone:
+        missing.append(f"Mention Everyone (or make {role.name} mentionable)")
+    return missing
+
+
+async def category_names(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Suggest the next category for a comma-separated list."""
+    done, _, typing = current.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [
+        app_commands.Choice(name=f"{prefix}{c}"[:100], value=f"{prefix}{c}"[:100])
+        for c in CATEGORIES
+        if c.startswith(typing.strip().lower())
+    ][:25]
+
+
+class AlertsGroup(
+    ChannelModeratorGroup,
+    name="alerts",
+    description="Alerts and digests for this server's channels (Manage Channels)",
+    guild_only=True,
+    default_permissions=discord.Permissions(manage_channels=True),
+):
+    def _target(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None
+    ) -> discord.abc.GuildChannel:
+        target = channel or interaction.channel
+        if not isinstance(target, discord.abc.GuildChannel) or interaction.guild is None:
+            raise ValidationError("channel", "pick a text channel of this server.")
+        return target
+
+    def _check_bot(
+        self,
+        interaction: discord.Interaction,
+        target: discord.abc.GuildChannel,
+        role: discord.Role | None,
+    ) -> None:
+        assert interaction.guild is not None
+        missing = missing_permissions(target, interaction.guild.me, role)
+        if missing:
+            raise ValidationError(
+                "channel", content("commands/alerts_missing.j2", channel=target, missing=missing)
+            )
+
+    async def _answer(
+        self, interaction: discord.Interaction, template: str, **context: object
+    ) -> None:
+        await interaction.response.send_message(
+            content(template, **context), ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    @app_commands.command(name="subscribe", description="Send alerts (and/or digests) to a channel")
+    @app_commands.describe(
+        channel="Where to post (default: this channel)",
+        categories="Only these kinds, comma-separated, e.g. icbm,slbm (default: all)",
+        actors="Only these actors, comma-separated, e.g. DPRK (default: all)",
+        regions="Only these regions, comma-separated, e.g. korean-peninsula (default: all)",
+        min_confidence="Only events at least this sure (default: disputed, i.e. all)",
+        mention_role="A role to ping with each alert (default: none)",
+        mode="instant: each event as it is added; digest: a summary per period; both",
+        digest_every="daily, or weekly on Mondays",
+        digest_hour="The hour (0-23) digests are posted, in the time zone",
+        timezone="IANA time zone for the digest hour, e.g. Asia/Seoul (default: the server's)",
+    )
+    @app_commands.choices(
+        min_confidence=[app_commands.Choice(name=c, value=c) for c in CONFIDENCE_RANK],
+        mode=[app_commands.Choice(name=m, value=m) for m in ("instant", "digest", "both")],
+        digest_every=[app_commands.Choice(name=d, value=d) for d in ("daily", "weekly")],
+    )
+    @app_commands.autocomplete(categories=category_names)
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        categories: app_commands.Range[str, 1, 300] | None = None,
+        actors: app_commands.Range[str, 1, 300] | None = None,
+        regions: app_commands.Range[str, 1, 300] | None = None,
+        min_confidence: str | None = None,
+        mention_role: discord.Role | None = None,
+        mode: str = "instant",
+        digest_every: str | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        target = self._target(interaction, channel)
+        self._check_bot(interaction, target, mention_role)
+        scope = self.bot.scope(interaction)
+        settings = await services.get_settings(self.bot.store, scope.guild_id)
+        sub = await services.subscribe(
+            self.bot.store, scope, target.id,
+            categories=categories, actors=actors, regions=regions, min_confidence=min_confidence,
+            mention_role_id=mention_role.id if mention_role else None, mode=mode,
+            digest_every=digest_every,
+            digest_hour=digest_hour if digest_hour is not None else self.bot.config.get("schedule", "default_digest_hour"),
+            timezone=timezone or settings.timezone or self.bot.config.get("schedule", "default_timezone"),
+        )  # fmt: skip
+        self._reschedule(sub)
+        await self._answer(interaction, "commands/alerts_subscribed.j2", sub=sub)
+
+    @app_commands.command(name="unsubscribe", description="Stop alerts and digests in a channel")
+    @app_commands.describe(channel="The channel (default: this channel)")
+    async def unsubscribe(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        target = self._target(interaction, channel)
+        sub = await services.unsubscribe(self.bot.store, self.bot.scope(interaction), target.id)
+        if self.bot.digests is not None:
+            self.bot.digests.unschedule(sub.id)
+        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="unsubscribed")
+
+    @app_commands.command(
+        name="pause", description="Hold alerts and digests in a channel until resumed"
+    )
+    @app_commands.describe(channel="The channel (default: this channel)")
+    async def pause(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        target = self._target(interaction, channel)
+        sub = await services.set_subscription_state(
+            self.bot.store, self.bot.scope(interaction), target.id, "paused"
+        )
+        self._reschedule(sub)
+        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="paused")
+
+    @app_commands.command(name="resume", description="Resume a paused or broken subscription")
+    @app_commands.describe(channel="The channel (default: this channel)")
+    async def resume(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        target = self._target(interaction, channel)
+        self._check_bot(interaction, target, None)
+        sub = await services.set_subscription_state(
+            self.bot.store, self.bot.scope(interaction), target.id, "active"
+        )
+        self._reschedule(sub)
+        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="resumed")
+
+    @app_commands.command(
+        name="list", description="This server's subscriptions: filters, mode, state and deliveries"
+    )
+    async def list(self, interaction: discord.Interaction) -> None:
+        subs = await services.list_subscriptions(self.bot.store, self.bot.scope(interaction))
+        shown = embed("commands/alerts_list.j2", subs=subs)
+        await interaction.response.send_message(
+            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    @app_commands.command(
+        name="test",
+        description="Post a sample alert to a subscribed channel, through the real pipeline",
+    )
+    @app_commands.describe(channel="The subscribed channel (default: this channel)")
+    async def test(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        target = self._target(interaction, channel)
+        sub = await queue_test_alert(self.bot.store, self.bot.scope(interaction), target.id)
+        await self._answer(interaction, "commands/alerts_test.j2", sub=sub)
+
+    @app_commands.command(
+        name="preview", description="See privately what the alert for an event looks like"
+    )
+    @app_commands.describe(event="The launch: type a date (jan 29), a place or a platform")
+    async def preview(self, interaction: discord.Interaction, event: EventOption) -> None:
+        post = alerts.alert(event, None)
+        await interaction.response.send_message(
+            content=post.content, embed=post.embed, ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    def _reschedule(self, sub: Subscription) -> None:
+        if self.bot.digests is not None:
+            self.bot.digests.schedule(sub)
+
+
+async def setup(bot: LaunchWatch) -> None:
+    bot.tree.add_command(AlertsGroup(bot))
+
+
+async def teardown(bot: LaunchWatch) -> None:
+    bot.tree.remove_command("alerts")
