@@ -19,7 +19,8 @@ PRECISIONS: tuple[Precision, ...] = ("year", "month", "day", "minute")
 _FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MMZ"
 _PATTERN = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
-    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?P<z>Z|[+-]\d{2}:?\d{2})?)?)?)?$"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?P<z>Z|[+-]\d{2}:?\d{2})?)?)?)?$",
+    re.ASCII,  # only 0-9: a stored date must sort as text
 )
 
 
@@ -57,7 +58,12 @@ class PartialDate:
                 )
             except ValueError:
                 raise ValidationError(field, f"'{_clip(raw)}' has no such time of day.") from None
-            at = naive.replace(tzinfo=UTC) - _offset(m["z"])
+            z, offset = m["z"], _offset(m["z"])
+            if z not in (None, "Z") and (int(z[-2:]) > 59 or abs(offset) > timedelta(hours=14)):
+                raise ValidationError(
+                    field, f"'{_clip(raw)}' has no such UTC offset; use Z or one such as +09:00."
+                )
+            at = naive.replace(tzinfo=UTC) - offset
             return cls(at.date().isoformat(), "minute", at)
         if d is not None:
             return cls(f"{y}-{mo}-{d}", "day")
@@ -99,8 +105,8 @@ class PartialDate:
 
     def check_not_future(self, field: str, now: datetime | None = None) -> None:
         """Refuse a date more than a day in the future (typos such as 2042 for 2024)."""
-        now = now or datetime.now(UTC)
-        if self.first_day > (now + timedelta(days=1)).date():
+        limit = (now or datetime.now(UTC)) + timedelta(days=1)
+        if (self.at > limit) if self.at is not None else (self.first_day > limit.date()):
             raise ValidationError(
                 field, f"{self.iso()} is in the future; launches are recorded after they happen."
             )

@@ -7,6 +7,7 @@ before anything is written, so rejected input changes nothing.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -88,6 +89,9 @@ def enum(field: str, value: Any, *, required: bool = False) -> str | None:
     return norm
 
 
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def number(
     field: str, value: Any, *, low: float | None = None, high: float | None = None
 ) -> float | None:
@@ -95,7 +99,7 @@ def number(
         return None
     try:
         out = (
-            float(str(value).replace(",", "").strip())
+            float(_THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), str(value).strip()))
             if not isinstance(value, int | float)
             else float(value)
         )

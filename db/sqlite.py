@@ -34,7 +34,12 @@ class SQLiteConn:
         await self.db.executemany(sql, [tuple(r) for r in rows])
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an INSERT; the id is the `RETURNING id` row (right for an upsert that updated)."""
         cur = await self.db.execute(sql, tuple(params))
+        row = await cur.fetchone()  # also finishes the statement, so COMMIT can follow at once
+        await cur.close()
+        if row is not None:
+            return int(row[0])
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -89,10 +94,11 @@ class SQLiteStore(Store):
             q = Queries(SQLiteConn(self._writer))
             try:
                 yield q
+                await self._writer.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
         if q.wrote_deliveries:
             for callback in list(self.on_commit):
                 callback()

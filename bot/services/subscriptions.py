@@ -42,8 +42,10 @@ async def subscribe(
 ) -> Subscription:
     """Subscribe a channel (or replace its subscription): one subscription per channel."""
     cats = [validation.enum("category", c) or "" for c in _list("categories", categories)]
-    if digest_hour is not None and not 0 <= int(digest_hour) <= 23:
-        raise ValidationError("digest_hour", "must be an hour from 0 to 23.")
+    if digest_hour is not None:
+        hour = validation.number("digest_hour", digest_hour, low=0, high=23)
+        if hour is None or not float(hour).is_integer():
+            raise ValidationError("digest_hour", "must be a whole hour from 0 to 23.")
     tz = (timezone or "UTC").strip()
     try:
         ZoneInfo(tz)

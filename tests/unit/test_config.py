@@ -108,7 +108,7 @@ def test_missing_explicit_config_file_is_refused(tmp_path: Path) -> None:
 
 def test_invalid_toml_is_refused_with_a_hint(tmp_path: Path) -> None:
     """A syntax error in config.toml points to the example file."""
-    with pytest.raises(ConfigError, match="config.example.toml"):
+    with pytest.raises(ConfigError, match=r"config\.example\.toml"):
         load_config(write(tmp_path, "[discord\n"), env={})
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from db.store import migrations
+
 ROOT = Path(__file__).resolve().parents[2]
+LATEST = migrations("sqlite")[-1][0]
 
 PROBE = """
 import asyncio, sys, bot.render, templates, db
@@ -46,7 +49,7 @@ def test_templates_found_from_the_checkout(tmp_path: Path) -> None:
     lines = probe(ROOT, tmp_path)
     assert lines[0].startswith(str(ROOT))
     assert lines[1].startswith("No Discord token")
-    assert lines[2] == "schema 1"
+    assert lines[2] == f"schema {LATEST}"
 
 
 def test_templates_found_from_a_non_editable_install(tmp_path: Path) -> None:
@@ -61,4 +64,4 @@ def test_templates_found_from_a_non_editable_install(tmp_path: Path) -> None:
     lines = probe(target, tmp_path)
     assert lines[0].startswith(str(target)), lines[0]
     assert lines[1].startswith("No Discord token")
-    assert lines[2] == "schema 1"
+    assert lines[2] == f"schema {LATEST}"
