@@ -86,7 +86,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "default_digest_hour": Key("int", 8, _hour),
     },
     "logging": {"level": Key("str", "INFO", _level)},
-    "sandbox": {"db": Key("str", "sandbox.db")},
+    "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
 }
 
 _EXAMPLES = {"str": '"text"', "int": "42", "float": "1.5", "bool": "true", "ints": "[123, 456]"}

@@ -81,10 +81,14 @@ class SQLiteStore(Store):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
-        mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
-        if path != ":memory:" and mode is not None and str(mode[0]).lower() != "wal":
-            raise RuntimeError(f"could not put {path} in WAL mode")
-        reader = writer if path == ":memory:" else await _connect(path)
+        try:
+            mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
+            if path != ":memory:" and mode is not None and str(mode[0]).lower() != "wal":
+                raise RuntimeError(f"could not put {path} in WAL mode")
+            reader = writer if path == ":memory:" else await _connect(path)
+        except BaseException:
+            await writer.close()  # else aiosqlite's thread keeps the process alive
+            raise
         return cls(url, writer, reader)
 
     @asynccontextmanager
