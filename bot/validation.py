@@ -174,10 +174,19 @@ def source(raw: Mapping[str, Any]) -> dict[str, Any]:
 def sources(raw: Any) -> list[dict[str, Any]]:
     if raw is None:
         return []
+    if isinstance(raw, str | bytes | Mapping) or not hasattr(raw, "__iter__"):
+        raise ValidationError(
+            "sources", "must be a list of sources, each with a url, title or publisher."
+        )
     items = list(raw)
     if len(items) > MAX_SOURCES:
         raise ValidationError("sources", f"has {len(items)} sources; keep it to {MAX_SOURCES}.")
-    return [source(s if isinstance(s, Mapping) else s.as_dict()) for s in items]
+    out = []
+    for item in items:
+        if not isinstance(item, Mapping) and not hasattr(item, "as_dict"):
+            raise ValidationError("sources", "each source needs a url, a title or a publisher.")
+        out.append(source(item if isinstance(item, Mapping) else item.as_dict()))
+    return out
 
 
 def event_field(field: str, value: Any, *, now: datetime | None = None) -> dict[str, Any]:

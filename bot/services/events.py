@@ -287,6 +287,8 @@ async def update_event_fields(
     stamp = now_iso(now)
     async with store.transaction() as q:
         event = await _owned(q, scope, event_id)
+        if event.retracted:
+            raise ValidationError("event", f"event {event.id} is retracted; it is not updated.")
         return await _apply(
             q, scope, event, values, sources, kind="correction", stamp=stamp, notify=alert
         )

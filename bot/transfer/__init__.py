@@ -1,0 +1,10 @@
+"""Import and export: the CNS North Korea Missile Test Database, and our own CSV and JSON.
+
+`import_file` and `export_data` are what the CLI and `/event export` call.
+"""
+
+from bot.transfer.importer import ImportReport, import_file
+from bot.transfer.parsing import UnreadableFile
+from bot.transfer.records import export_data
+
+__all__ = ["ImportReport", "UnreadableFile", "export_data", "import_file"]
