@@ -97,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     _guild(exp)
     exp.set_defaults(func=cmd_db_export)
 
+    copy = db.add_parser(
+        "copy", help="copy the whole store into another, empty database (ids kept)"
+    )
+    copy.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="the store to read"
+    )
+    copy.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help="an empty database to fill"
+    )
+    copy.set_defaults(func=cmd_db_copy)
+
     events = sub.add_parser("events", help="read events").add_subparsers(
         dest="events_command", metavar="ACTION", required=True
     )
@@ -230,6 +241,28 @@ def cmd_db_export(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     return _with_store(config, work)
+
+
+def cmd_db_copy(args: argparse.Namespace, config: Config) -> int:
+    """Copy a store to another database, printing each table as it is done."""
+    from bot.render import environment
+    from db.copy import TABLES, CopyRefused, copy_database, redact
+
+    lines = environment().get_template("cli/copy.j2").module
+
+    def progress(table: str, rows: int) -> None:
+        print(lines.table(table, rows).strip(), flush=True)  # type: ignore[attr-defined]
+
+    try:
+        copied = asyncio.run(copy_database(args.source, args.target, progress))
+    except CopyRefused as exc:
+        print(lines.refused(exc).strip(), file=sys.stderr)  # type: ignore[attr-defined]
+        return 1
+    summary = lines.copied(  # type: ignore[attr-defined]
+        sum(copied.values()), len(TABLES), redact(args.source), redact(args.target)
+    )
+    print(summary.strip())
+    return 0
 
 
 def cmd_events_list(args: argparse.Namespace, config: Config) -> int:

@@ -288,8 +288,8 @@ class Dispatcher:
     async def _call(self, channel_id: int, request: Awaitable[Any]) -> Any:
         """Pace, then send with a time-out of our own above discord.py's retries."""
         try:
-            await self.pacer.acquire(channel_id)
-            return await asyncio.wait_for(request, self.send_timeout)
+            async with self.pacer.slot(channel_id):
+                return await asyncio.wait_for(request, self.send_timeout)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise Retry(type(exc).__name__) from exc
         except discord.HTTPException as exc:

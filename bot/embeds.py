@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.render import blocks, clip, render
+from bot.render import ZWSP, blocks, clip, render
 
 TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
     256,
@@ -34,32 +34,44 @@ COLOURS = {
 NEUTRAL = 0x5865F2
 
 
+def clip_lines(text: str, limit: int) -> str:
+    """Cut a list to `limit` characters at a line break, ending with "…" on its own line, so
+    no line (a link, a bold date) is left half-drawn; one long line is clipped as text."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 2]
+    cut = head.rfind("\n")
+    if cut >= limit // 2:
+        return head[:cut].rstrip() + "\n…"
+    return clip(text, limit)
+
+
 def _fields(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for chunk in ("\n" + text).split("\n## ")[1:]:
         name, _, value = chunk.partition("\n")
         if name.strip():
             out.append(
-                (clip(name.strip(), FIELD_NAME), clip(value.strip() or "\u200b", FIELD_VALUE))
+                (clip(name.strip(), FIELD_NAME), clip_lines(value.strip() or ZWSP, FIELD_VALUE))
             )
     return out[:FIELDS]
+
+
+def _size(title: str, description: str, footer: str, fields: list[tuple[str, str]]) -> int:
+    return len(title) + len(description) + len(footer) + sum(len(n) + len(v) for n, v in fields)
 
 
 def embed(template: str, *, colour: int = NEUTRAL, **context: Any) -> discord.Embed:
     """An embed from a template's blocks, fitted to Discord's limits."""
     parts = blocks(template, **context)
     title = clip(parts.get("title", ""), TITLE)
-    description = clip(parts.get("description", ""), DESCRIPTION)
+    description = clip_lines(parts.get("description", ""), DESCRIPTION)
     footer = clip(parts.get("footer", ""), FOOTER)
     fields = _fields(parts.get("fields", ""))
-    used = len(title) + len(footer) + sum(len(n) + len(v) for n, v in fields)
-    if used + len(description) > TOTAL:
-        description = clip(description, max(1, TOTAL - used)) if TOTAL - used > 1 else ""
-    while (
-        fields
-        and len(title) + len(description) + len(footer) + sum(len(n) + len(v) for n, v in fields)
-        > TOTAL
-    ):
+    room = TOTAL - _size(title, "", footer, fields)
+    if len(description) > room:
+        description = clip_lines(description, room) if room > 1 else ""
+    while fields and _size(title, description, footer, fields) > TOTAL:
         fields.pop()
     e = discord.Embed(title=title or None, description=description or None, colour=colour)
     if parts.get("url"):
@@ -73,4 +85,4 @@ def embed(template: str, *, colour: int = NEUTRAL, **context: Any) -> discord.Em
 
 def content(template: str, **context: Any) -> str:
     """Message content from a template, clipped to 2,000 characters."""
-    return clip(render(template, **context), CONTENT)
+    return clip_lines(render(template, **context), CONTENT)

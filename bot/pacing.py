@@ -3,14 +3,23 @@
 Discord counts the global limit over a sliding second; a token bucket would let a burst
 through at a window's edge and double up. So each limit here is a sliding window: at most
 `limit` acquisitions in any `period` seconds, waiters served in order.
+
+Discord counts a request when it arrives, later than we let it go and by a delay that varies
+(a burst queues on its way): counted from when they were let go, a burst that arrives slowly
+and the next one arriving quickly put more than `limit` arrivals in one second. So a request
+sent through `Pacer.slot` counts from when it is let go until one period after its answer,
+which comes after Discord counted it; then no period of arrivals holds more than `limit`.
+An answer slower than a period counts as if it came at the end of that period, so a hung
+request holds its slot for two periods at most, not until its time-out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 
 
 class SlidingWindow:
@@ -24,23 +33,41 @@ class SlidingWindow:
         self.limit = limit
         self.period = period
         self.clock = clock
-        self._stamps: deque[float] = deque()
+        #: Each slot taken and until when it counts (at most `limit` of them).
+        self._until: dict[object, float] = {}
+        self._released = asyncio.Event()
         self._lock = asyncio.Lock()
 
     def delay(self) -> float:
-        """Seconds until one more event fits (0 when it fits now)."""
+        """Seconds until one more event fits (0 when it fits now), unless an answer comes first."""
         now = self.clock()
-        while self._stamps and now - self._stamps[0] >= self.period:
-            self._stamps.popleft()
-        if len(self._stamps) < self.limit:
+        for slot, until in list(self._until.items()):
+            if until <= now:
+                del self._until[slot]
+        if len(self._until) < self.limit:
             return 0.0
-        return self._stamps[0] + self.period - now
+        return min(self._until.values()) - now
+
+    async def reserve(self) -> object:
+        """Take a slot, in order: it counts until one period after `release` (two at most)."""
+        async with self._lock:  # FIFO: asyncio.Lock wakes waiters in order
+            while (wait := self.delay()) > 0:
+                self._released.clear()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._released.wait(), wait)
+            slot = object()
+            self._until[slot] = self.clock() + 2 * self.period
+            return slot
+
+    def release(self, slot: object) -> None:
+        """The request was answered: its slot counts for one more period."""
+        if slot in self._until:
+            self._until[slot] = min(self._until[slot], self.clock() + self.period)
+            self._released.set()
 
     async def acquire(self) -> None:
-        async with self._lock:  # FIFO: asyncio.Lock wakes waiters in order
-            while (wait := self.delay()) > 0:  # noqa: ASYNC110 - the wait is known exactly
-                await asyncio.sleep(wait)
-            self._stamps.append(self.clock())
+        """Take a slot that counts for one period from now."""
+        self.release(await self.reserve())
 
 
 class Pacer:
@@ -77,3 +104,21 @@ class Pacer:
         """Wait for the channel's window, then the global one (so a slow channel holds no global slot)."""
         await self.channel(channel_id).acquire()
         await self.global_window.acquire()
+
+    @asynccontextmanager
+    async def slot(self, channel_id: int) -> AsyncIterator[None]:
+        """Hold the channel's window, then the global one, while a request is in flight.
+
+        Both count until a period after the answer (see the module's docstring); the channel's
+        comes first, so a slow channel holds no global slot.
+        """
+        channel = self.channel(channel_id)
+        mine = await channel.reserve()
+        try:
+            ours = await self.global_window.reserve()
+            try:
+                yield
+            finally:
+                self.global_window.release(ours)
+        finally:
+            channel.release(mine)

@@ -52,8 +52,11 @@ def clip(value: Any, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def timestamp(value: datetime | None, style: str = "f") -> str:
-    """A Discord timestamp, shown in each reader's own time zone."""
+def timestamp(value: datetime | str | None, style: str = "f") -> str:
+    """A Discord timestamp, shown in each reader's own time zone (from a datetime or the
+    store's ISO text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return "" if value is None else f"<t:{int(value.timestamp())}:{style}>"
 
 

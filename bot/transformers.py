@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot import services, validation
 from bot.dates import PartialDate
-from bot.errors import NotFound
+from bot.errors import NotFound, ValidationError
 from bot.models import Event, Reaction
 from bot.render import clip, render
 
@@ -46,6 +46,23 @@ class UntilTransformer(DateTransformer):
     name_hint = "until"
 
 
+class SaidOnTransformer(DateTransformer):
+    name_hint = "said_on"
+
+
+def _is_id(text: str) -> bool:
+    """An id as autocomplete sends it: ASCII digits that fit the store's 64-bit integers."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def check_range(since: PartialDate | None, until: PartialDate | None) -> None:
+    """Refuse an `until` that ends before `since` begins (the person swapped them)."""
+    if since is not None and until is not None and until.last_day < since.first_day:
+        raise ValidationError(
+            "until", render("errors/date_range.j2", since=since.iso(), until=until.iso())
+        )
+
+
 def event_choice_name(event: Event) -> str:
     """How an event appears in an autocomplete list: `2024-01-29 · cruise missile · submarine`."""
     return clip(render("commands/event_choice.j2", event=event), 100)
@@ -57,7 +74,7 @@ class EventTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: Any) -> Event:
         bot = _bot(interaction)
         text = str(value).strip().lstrip("#")
-        if not text.isdigit():
+        if not _is_id(text):
             matches = await services.search_events(bot.store, bot.scope(interaction), text, limit=2)
             if len(matches) != 1:
                 raise NotFound("event", value)
@@ -66,7 +83,7 @@ class EventTransformer(app_commands.Transformer):
 
     async def autocomplete(
         self, interaction: discord.Interaction, value: Any
-    ) -> list[app_commands.Choice[str]]:
+    ) -> list[app_commands.Choice[int | float | str]]:
         bot = _bot(interaction)
         events = await services.search_events(
             bot.store, bot.scope(interaction), str(value or ""), MAX_CHOICES
@@ -80,13 +97,16 @@ class ReactionTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction, value: Any) -> Reaction:
         bot = _bot(interaction)
         text = str(value).strip().lstrip("#")
-        if not text.isdigit():
-            raise NotFound("reaction", value)
+        if not _is_id(text):
+            found = await services.search_reactions(bot.store, bot.scope(interaction), text, 2)
+            if len(found) != 1:
+                raise NotFound("reaction", value)
+            return found[0]
         return await services.get_reaction(bot.store, bot.scope(interaction), int(text))
 
     async def autocomplete(
         self, interaction: discord.Interaction, value: Any
-    ) -> list[app_commands.Choice[str]]:
+    ) -> list[app_commands.Choice[int | float | str]]:
         bot = _bot(interaction)
         found = await services.search_reactions(
             bot.store, bot.scope(interaction), str(value or ""), MAX_CHOICES
@@ -102,5 +122,6 @@ class ReactionTransformer(app_commands.Transformer):
 Date = app_commands.Transform[PartialDate, DateTransformer]
 Since = app_commands.Transform[PartialDate, SinceTransformer]
 Until = app_commands.Transform[PartialDate, UntilTransformer]
+SaidOn = app_commands.Transform[PartialDate, SaidOnTransformer]
 EventOption = app_commands.Transform[Event, EventTransformer]
 ReactionOption = app_commands.Transform[Reaction, ReactionTransformer]

@@ -13,8 +13,8 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.embeds import content
 from bot.errors import Forbidden, NotFound, ValidationError
-from bot.render import render
 
 log = logging.getLogger("launchwatch.commands")
 NO_PINGS = discord.AllowedMentions.none()
@@ -33,32 +33,41 @@ def error_text(error: Exception) -> tuple[str, str | None]:
     """The answer for an error, and an error id when it was unexpected."""
     original = getattr(error, "original", None) or error.__cause__ or error
     if isinstance(original, ValidationError):
-        return render("errors/validation.j2", error=original), None
+        return content("errors/validation.j2", error=original), None
     if isinstance(original, NotFound):
-        return render("errors/not_found.j2", error=original), None
+        return content("errors/not_found.j2", error=original), None
     if isinstance(original, Forbidden):
-        return render("errors/forbidden.j2", error=original), None
+        return content("errors/forbidden.j2", error=original), None
     if isinstance(error, NotModerator):
-        return render("errors/permission.j2", error=error), None
+        return content("errors/permission.j2", error=error), None
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return content("errors/stale_command.j2"), None
     if isinstance(error, app_commands.NoPrivateMessage):
-        return render("errors/guild_only.j2"), None
+        return content("errors/guild_only.j2"), None
     if isinstance(error, app_commands.CheckFailure):
-        return render("errors/check.j2"), None
-    if isinstance(error, app_commands.TransformerError):
-        return render("errors/transformer.j2", error=error), None
+        return content("errors/check.j2"), None
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is None:
+        return content("errors/transformer.j2", error=error), None
     error_id = secrets.token_hex(4)
-    return render("errors/unexpected.j2", error_id=error_id), error_id
+    return content("errors/unexpected.j2", error_id=error_id), error_id
+
+
+async def report_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
+    """Answer the person privately; log an unexpected error's traceback under its id."""
+    text, error_id = error_text(error)
+    if error_id is not None:
+        log.error("error %s in %s", error_id, where, exc_info=error)
+    elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        log.warning("%s: Discord's registration is stale; sync the commands (%s)", where, error)
+    await respond_ephemeral(interaction, text)
 
 
 class LaunchWatchTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        text, error_id = error_text(error)
-        if error_id is not None:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("error %s in /%s", error_id, command, exc_info=error)
-        await respond_ephemeral(interaction, text)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await report_error(interaction, error, f"/{command}")
 
 
 async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:

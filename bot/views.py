@@ -11,12 +11,16 @@ from typing import Any
 
 import discord
 
-from bot.render import render
+from bot.embeds import content
+from bot.tree import report_error
 
 PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
 """Given a page number, returns (embed, the page actually shown, the page count)."""
 
 TIMEOUT = 180.0
+"""Seconds of inactivity before a paginator's buttons disable themselves."""
+
+NO_PINGS = discord.AllowedMentions.none()
 
 
 class Paginator(discord.ui.View):
@@ -44,7 +48,9 @@ class Paginator(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(render("errors/not_your_pages.j2"), ephemeral=True)
+        await interaction.response.send_message(
+            content("errors/not_your_pages.j2"), ephemeral=True, allowed_mentions=NO_PINGS
+        )
         return False
 
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
@@ -70,7 +76,12 @@ class Paginator(discord.ui.View):
             try:
                 await self.message.edit(view=self)
             except discord.HTTPException:
-                pass
+                pass  # the message was deleted, or the interaction token expired
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error, f"button {getattr(item, 'custom_id', '?')}")
 
 
 async def send_paged(
@@ -82,14 +93,13 @@ async def send_paged(
 ) -> None:
     """Answer with page 0 and, when there is more than one page, the buttons."""
     embed, page, pages = await renderer(0)
-    no_pings = discord.AllowedMentions.none()
     if pages <= 1:
         await interaction.response.send_message(
-            embed=embed, ephemeral=ephemeral, allowed_mentions=no_pings
+            embed=embed, ephemeral=ephemeral, allowed_mentions=NO_PINGS
         )
         return
     view = Paginator(interaction.user.id, renderer, page=page, pages=pages, timeout=timeout)
     await interaction.response.send_message(
-        embed=embed, view=view, ephemeral=ephemeral, allowed_mentions=no_pings
+        embed=embed, view=view, ephemeral=ephemeral, allowed_mentions=NO_PINGS
     )
     view.message = await interaction.original_response()

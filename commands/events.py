@@ -13,6 +13,7 @@ from bot.embeds import COLOURS, NEUTRAL, content, embed
 from bot.models import CONFIDENCES, EDITABLE_FIELDS, OUTCOMES, PLATFORMS, Event
 from bot.render import label
 from bot.transformers import Date, EventOption
+from bot.tree import respond_ephemeral
 from commands.checks import ModeratorGroup
 from commands.timeline import CATEGORY_CHOICES
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
 NO_PINGS = discord.AllowedMentions.none()
+CLEAR = "-"
+"""The value that empties an optional field: Discord will not send an empty required option."""
 
 
 def _choices(values: tuple[str, ...]) -> list[app_commands.Choice[str]]:
@@ -103,7 +106,7 @@ class EventGroup(
     @app_commands.describe(
         event="The launch to correct",
         field="Which field",
-        value="The new value (empty text clears an optional field)",
+        value="The new value; a single - clears an optional field",
     )
     @app_commands.choices(
         field=[app_commands.Choice(name=label(f), value=f) for f in EDITABLE_FIELDS]
@@ -113,10 +116,11 @@ class EventGroup(
         interaction: discord.Interaction,
         event: EventOption,
         field: str,
-        value: app_commands.Range[str, 0, 2000],
+        value: app_commands.Range[str, 1, 2000],
     ) -> None:
+        cleared = None if value.strip() == CLEAR else value
         updated, changed = await services.edit_event(
-            self.bot.store, self.bot.scope(interaction), event.id, field, value
+            self.bot.store, self.bot.scope(interaction), event.id, field, cleared
         )
         await self._answer(interaction, "commands/event_edited.j2", updated, changed=changed)
 
@@ -176,9 +180,20 @@ class EventGroup(
 
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await export_data(self.bot.store, self.bot.scope(interaction), format)  # type: ignore[arg-type]
-        file = discord.File(
-            io.BytesIO(text.encode("utf-8")), filename=f"launchwatch-events.{format}"
-        )
+        data = text.encode("utf-8")
+        if len(data) > interaction.filesize_limit:
+            await respond_ephemeral(
+                interaction,
+                content(
+                    "errors/export_too_big.j2",
+                    format=format,
+                    guild_id=interaction.guild_id,
+                    size=len(data),
+                    limit=interaction.filesize_limit,
+                ),
+            )
+            return
+        file = discord.File(io.BytesIO(data), filename=f"launchwatch-events.{format}")
         await interaction.followup.send(
             content("commands/exported.j2", format=format),
             file=file,

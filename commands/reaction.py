@@ -11,7 +11,7 @@ from bot import services
 from bot.embeds import embed
 from bot.models import ACTOR_KINDS, STANCES
 from bot.render import label
-from bot.transformers import Date, EventOption, ReactionOption, Since, Until
+from bot.transformers import EventOption, ReactionOption, SaidOn, Since, Until
 from commands.checks import ModeratorGroup
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class ReactionGroup(
         affiliation: app_commands.Range[str, 1, 200] | None = None,
         quote: app_commands.Range[str, 1, 1500] | None = None,
         source_url: app_commands.Range[str, 1, 500] | None = None,
-        said_on: Date | None = None,
+        said_on: SaidOn | None = None,
     ) -> None:
         raw = {
             "actor": actor, "stance": stance, "summary": summary,

@@ -10,16 +10,21 @@ from discord.ext import commands
 
 from bot import services
 from bot.embeds import COLOURS, NEUTRAL, embed
-from bot.transformers import EventOption, Since, Until
-from bot.views import send_paged
+from bot.transformers import EventOption, Since, Until, check_range
+from bot.views import TIMEOUT, send_paged
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
 
+PER_PAGE = 5
+"""Reactions to a page: each carries a quote and a summary, and an embed holds 6,000 characters."""
+
+
 class Reactions(commands.Cog):
-    def __init__(self, bot: LaunchWatch) -> None:
+    def __init__(self, bot: LaunchWatch, *, page_timeout: float = TIMEOUT) -> None:
         self.bot = bot
+        self.page_timeout = page_timeout
 
     @app_commands.command(
         name="launch", description="One launch in full: facts, sources, reactions and change log"
@@ -61,6 +66,7 @@ class Reactions(commands.Cog):
         since: Since | None = None,
         until: Until | None = None,
     ) -> None:
+        check_range(since, until)
         scope = self.bot.scope(interaction)
 
         async def page(n: int) -> tuple[discord.Embed, int, int]:
@@ -72,6 +78,7 @@ class Reactions(commands.Cog):
                 since=since,
                 until=until,
                 page=n,
+                per_page=PER_PAGE,
             )
             shown = embed(
                 "commands/reactions.j2",
@@ -83,7 +90,7 @@ class Reactions(commands.Cog):
             )
             return shown, result.page, result.pages
 
-        await send_paged(interaction, page)
+        await send_paged(interaction, page, timeout=self.page_timeout)
 
 
 async def setup(bot: LaunchWatch) -> None:

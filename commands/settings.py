@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
+from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
 
 from bot import services
 from bot.embeds import content
+from bot.errors import ValidationError
+from bot.render import render
+from bot.transformers import MAX_CHOICES
 from commands.checks import AdminGroup
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
 NO_PINGS = discord.AllowedMentions.none()
+
+
+@cache
+def _zones() -> list[str]:
+    """IANA zone names, cities before legacy aliases such as `ROK` or `Etc/GMT-9`."""
+    names = available_timezones() - {"localtime", "posixrules", "Factory"}
+    return sorted(names, key=lambda z: ("/" not in z, z.startswith("Etc/"), z))
 
 
 class SettingsGroup(
@@ -36,6 +48,8 @@ class SettingsGroup(
     @app_commands.describe(role="Members with this role may use /event, /reaction and /alerts")
     async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         assert interaction.guild_id is not None
+        if role.is_default():
+            raise ValidationError("role", render("errors/everyone_role.j2"))
         current = await services.get_settings(self.bot.store, interaction.guild_id)
         roles = sorted({*current.moderator_role_ids, role.id})
         await services.update_settings(
@@ -53,6 +67,14 @@ class SettingsGroup(
         assert interaction.guild_id is not None
         await services.update_settings(self.bot.store, interaction.guild_id, timezone=tz)
         await self._done(interaction, "commands/settings_timezone.j2", tz=tz)
+
+    @timezone.autocomplete("tz")
+    async def timezone_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        words = current.lower().replace("/", " ").split()  # "new york" finds America/New_York
+        found = [z for z in _zones() if all(w in z.lower().replace("_", " ") for w in words)]
+        return [app_commands.Choice(name=z, value=z) for z in found[:MAX_CHOICES]]
 
     @app_commands.command(
         name="default-actor", description="Who /event add records as the actor when none is given"

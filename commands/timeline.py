@@ -13,8 +13,8 @@ from bot.embeds import COLOURS, NEUTRAL, embed
 from bot.models import CATEGORIES
 from bot.render import label
 from bot.services import TimelineFilter
-from bot.transformers import Since, Until
-from bot.views import send_paged
+from bot.transformers import Since, Until, check_range
+from bot.views import TIMEOUT, send_paged
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -23,8 +23,9 @@ CATEGORY_CHOICES = [app_commands.Choice(name=label(c), value=c) for c in CATEGOR
 
 
 class Timeline(commands.Cog):
-    def __init__(self, bot: LaunchWatch) -> None:
+    def __init__(self, bot: LaunchWatch, *, page_timeout: float = TIMEOUT) -> None:
         self.bot = bot
+        self.page_timeout = page_timeout
 
     @app_commands.command(
         name="timeline", description="Launches in date order, oldest first, with their sources"
@@ -47,6 +48,7 @@ class Timeline(commands.Cog):
         actor: app_commands.Range[str, 1, 100] | None = None,
         region: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
+        check_range(since, until)
         filters = TimelineFilter(
             since=since, until=until, category=category, actor=actor, region=region
         )
@@ -60,7 +62,7 @@ class Timeline(commands.Cog):
             )
             return shown, result.page, result.pages
 
-        await send_paged(interaction, page)
+        await send_paged(interaction, page, timeout=self.page_timeout)
 
 
 async def setup(bot: LaunchWatch) -> None:

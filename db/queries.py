@@ -98,6 +98,23 @@ class Queries:
         sql = f"INSERT INTO event ({', '.join(cols)}) VALUES ({_marks(len(cols))}) RETURNING id"
         return await self.conn.insert(sql, [values[c] for c in cols])
 
+    async def insert_events(self, rows: Sequence[Row]) -> list[int]:
+        """Many events at once (imports); every row has the same columns. Ids in order."""
+        if not rows:
+            return []
+        cols = [c for c in EVENT_COLUMNS if c in rows[0]]
+        sql = f"INSERT INTO event ({', '.join(cols)}) VALUES ({_marks(len(cols))})"
+        return await self.conn.insert_many(sql, [[r[c] for c in cols] for r in rows])
+
+    async def insert_sources_many(self, owner: str, sources: Sequence[tuple[int, Row]]) -> None:
+        """Sources of many owners: (owner id, source) pairs."""
+        column = {"event": "event_id", "reaction": "reaction_id"}[owner]
+        if sources:
+            await self.conn.executemany(
+                f"INSERT INTO source ({column}, {', '.join(SOURCE_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+                [[owner_id, *(s.get(c) for c in SOURCE_COLUMNS)] for owner_id, s in sources],
+            )
+
     async def update_event(self, event_id: int, values: Row) -> None:
         cols = [c for c in values if c in EVENT_COLUMNS]
         sets = ", ".join(f"{c} = ?" for c in cols)
@@ -112,6 +129,18 @@ class Queries:
         return await self.conn.fetchone(
             "SELECT * FROM event WHERE guild_id = ? AND external_id = ?", [guild_id, external_id]
         )
+
+    async def taken_external_ids(self, guild_id: int, keys: Sequence[str]) -> set[str]:
+        """Which of these external ids the guild's events already use (a batch's check)."""
+        taken: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            rows = await self.conn.fetchall(
+                f"SELECT external_id FROM event WHERE guild_id = ? AND external_id IN ({_marks(len(chunk))})",
+                [guild_id, *chunk],
+            )
+            taken.update(r["external_id"] for r in rows)
+        return taken
 
     def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:
         where = [f"guild_id IN ({_marks(len(f.guild_ids))})"]
@@ -133,7 +162,7 @@ class Queries:
     async def list_events(self, f: EventFilter, limit: int, offset: int = 0) -> list[Row]:
         where, params = self._event_where(f)
         return await self.conn.fetchall(
-            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on, occurred_at, id "
+            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on, occurred_at NULLS FIRST, id "
             "LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
@@ -147,7 +176,7 @@ class Queries:
         """The `limit` newest events, returned oldest first."""
         where, params = self._event_where(f)
         rows = await self.conn.fetchall(
-            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on DESC, occurred_at DESC, "
+            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on DESC, occurred_at DESC NULLS LAST, "
             "id DESC LIMIT ?",
             [*params, limit],
         )
@@ -178,7 +207,7 @@ class Queries:
     async def all_events(self, guild_ids: Sequence[int]) -> list[Row]:
         return await self.conn.fetchall(
             f"SELECT * FROM event WHERE guild_id IN ({_marks(len(guild_ids))}) "
-            "ORDER BY occurred_on, occurred_at, id",
+            "ORDER BY occurred_on, occurred_at NULLS FIRST, id",
             list(guild_ids),
         )
 
@@ -278,7 +307,7 @@ class Queries:
         return await self.conn.fetchall(
             f"SELECT * FROM reaction WHERE {where} "
             "ORDER BY CASE WHEN actor_kind = 'analyst' THEN 1 ELSE 0 END, actor, "
-            "COALESCE(said_on, since), id LIMIT ? OFFSET ?",
+            "COALESCE(said_on, since) NULLS FIRST, id LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
 

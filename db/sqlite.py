@@ -43,6 +43,17 @@ class SQLiteConn:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """One executemany; under BEGIN IMMEDIATE (one writer) an AUTOINCREMENT table hands
+        out consecutive ids, so they end at last_insert_rowid()."""
+        if not rows:
+            return []
+        await self.db.executemany(sql, [tuple(r) for r in rows])
+        cur = await self.db.execute("SELECT last_insert_rowid()")
+        last = (await cur.fetchone())[0]  # type: ignore[index]
+        await cur.close()
+        return list(range(last - len(rows) + 1, last + 1))
+
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = await self.db.execute(sql, tuple(params))
         rows = await cur.fetchall()

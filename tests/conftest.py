@@ -1,9 +1,19 @@
-"""Shared fixtures: a real SQLite store in a temporary directory, and a scope to act in."""
+"""Shared fixtures: a real store on each backend (a SQLite file, a PostgreSQL schema of
+its own), and a scope to act in.
+
+The `store` fixture runs every test that uses it on SQLite and on PostgreSQL. PostgreSQL
+tests use `LAUNCHWATCH_TEST_POSTGRES_URL` (default: the local server's `test` database);
+without a server they skip, except under `CI=true`, where a missing server fails them.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -15,15 +25,119 @@ OTHER_GUILD = 1200000000000000999
 PUBLISHER = 1200000000000000500
 MODERATOR = 1300000000000000002
 
+POSTGRES_URL = os.environ.get(
+    "LAUNCHWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+NO_POSTGRES = (
+    "no PostgreSQL server at {url} ({why}); start one with "
+    "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+    "or set LAUNCHWATCH_TEST_POSTGRES_URL"
+)
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A freshly migrated store in a real SQLite file."""
-    s = await open_store(f"sqlite:///{tmp_path / 'test.db'}")
+#: Tests (in files owned elsewhere) of SQLite itself: WAL, PRAGMAs, sqlite3's exception
+#: types, its query planner. They run on SQLite only; tests/unit/test_postgres.py holds
+#: their PostgreSQL counterparts.
+SQLITE_ONLY = {
+    "test_store.py::TestConnection::test_database_is_in_wal_mode",
+    "test_store.py::TestConnection::test_foreign_keys_are_on_for_reads_and_writes",
+    "test_store.py::TestConnection::test_a_revision_of_a_missing_event_is_refused",
+    "test_store.py::TestConnection::test_store_refuses_values_outside_the_model",
+    "test_store.py::TestConnection::test_external_id_is_unique_per_guild",
+    "test_store.py::TestIndexes::test_index_exists",
+    "test_store.py::TestIndexes::test_timeline_query_uses_its_index",
+    "test_store.py::TestRows::test_a_nonce_longer_than_discord_allows_is_refused",
+}
+
+_postgres_problem: list[str] = []  # why the server could not be reached, once known
+
+
+def postgres_test_url(**params: str) -> str:
+    """The test server's URL with extra connection parameters (e.g. `search_path`).
+
+    Commits do not wait for the disk (`synchronous_commit=off`): what a test can see is
+    unchanged, and creating a schema per test gets four times faster."""
+    parts = urlsplit(POSTGRES_URL)
+    query = {"synchronous_commit": "off", **dict(parse_qsl(parts.query)), **params}
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: runs against the PostgreSQL test server")
+    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; skipped on PostgreSQL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark SQLITE_ONLY tests, then skip the PostgreSQL run of every sqlite_only test."""
+    for item in items:
+        if item.nodeid.split("/")[-1].split("[")[0] in SQLITE_ONLY:
+            item.add_marker(pytest.mark.sqlite_only)
+        callspec = getattr(item, "callspec", None)
+        if (
+            item.get_closest_marker("sqlite_only")
+            and callspec is not None
+            and callspec.params.get("store") == "postgres"
+        ):
+            item.add_marker(pytest.mark.skip(reason="tests SQLite itself"))
+
+
+async def postgres_url() -> str:
+    """The test server's URL; skips the test (fails it under CI=true) when none answers."""
+    if not _postgres_problem:
+        try:
+            import asyncpg
+        except ImportError:
+            _postgres_problem.append("asyncpg is not installed: pip install -e '.[test]'")
+    if not _postgres_problem:
+        try:
+            conn = await asyncpg.connect(postgres_test_url(), timeout=5)
+            await conn.close()
+            _postgres_problem.append("")
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            _postgres_problem.append(f"{type(exc).__name__}: {exc}")
+    if _postgres_problem[0]:
+        why = NO_POSTGRES.format(url=POSTGRES_URL, why=_postgres_problem[0])
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    return postgres_test_url()
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[str]:
+    """A new, empty schema on the test server (`lw_test_<random>`), dropped afterwards."""
+    import asyncpg
+
+    url = await postgres_url()
+    schema = f"lw_test_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(url)
     try:
-        yield s
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        yield schema
     finally:
-        await s.close()
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """A freshly migrated store: a real SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        s = await open_store(f"sqlite:///{tmp_path / 'test.db'}")
+        try:
+            yield s
+        finally:
+            await s.close()
+        return
+    from db.postgres import PostgresStore
+
+    async with postgres_schema() as schema:
+        pg = await PostgresStore.open(postgres_test_url(), schema=schema)
+        try:
+            await pg.migrate()
+            yield pg
+        finally:
+            await pg.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from bot.services.context import Scope
 from bot.services.events import (
     TimelineFilter,
     add_event,
+    add_events,
     add_source,
     edit_event,
     event_history,
@@ -32,6 +33,7 @@ __all__ = [
     "Scope",
     "TimelineFilter",
     "add_event",
+    "add_events",
     "add_reaction",
     "add_source",
     "edit_event",

@@ -19,7 +19,7 @@ from bot.models import Event, Page, Revision, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from bot.services.settings import get_settings
 from db import Queries, Store
-from db.queries import EventFilter
+from db.queries import EVENT_COLUMNS, EventFilter
 
 PER_PAGE = 10
 DEFAULT_WINDOW_DAYS = 30
@@ -87,51 +87,87 @@ async def add_event(
     if validation._blank(raw.get("actor")):
         settings = await get_settings(store, scope.guild_id)
         raw["actor"] = settings.default_actor or "DPRK"
-    values, sources = validation.event(raw, now=now)
-    return await _insert(store, scope, values, sources, alert=alert, now=now)
+    validated = validation.event(raw, now=now)
+    return (await insert_validated(store, scope, [validated], alert=alert, now=now))[0]
 
 
-async def _insert(
+async def add_events(
     store: Store,
     scope: Scope,
-    values: dict[str, Any],
-    sources: list[dict[str, Any]],
+    raws: Sequence[Mapping[str, Any]],
+    *,
+    alert: bool = True,
+    now: datetime | None = None,
+) -> list[Event]:
+    """Many new events in one transaction (imports): all are stored, or none.
+
+    Every row is validated before anything is written, and the subscriptions are read
+    once, so a large import costs a few statements per event rather than a transaction.
+    """
+    settings = await get_settings(store, scope.guild_id)
+    rows = []
+    for raw in raws:
+        raw = dict(raw)
+        if validation._blank(raw.get("actor")):
+            raw["actor"] = settings.default_actor or "DPRK"
+        rows.append(validation.event(raw, now=now))
+    return await insert_validated(store, scope, rows, alert=alert, now=now)
+
+
+async def insert_validated(
+    store: Store,
+    scope: Scope,
+    validated: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]],
     *,
     alert: bool,
     now: datetime | None,
-) -> Event:
+) -> list[Event]:
+    """Store events already passed through `validation.event` (add_events, imports)."""
     stamp = now_iso(now)
-    row = {
-        **values,
+    base = {
         "guild_id": scope.guild_id,
         "created_by": scope.user_id,
         "created_at": stamp,
         "updated_at": stamp,
         "revision": 1,
     }
+    keys = [v.get("external_id") for v, _ in validated if v.get("external_id")]
+    if len(keys) != len(set(keys)):
+        raise ValidationError(
+            "external_id", "the same external id is given twice; ids must be unique."
+        )
+    events = []
     async with store.transaction() as q:
-        if row.get("external_id") and await q.event_by_external_id(
-            scope.guild_id, row["external_id"]
-        ):
+        taken = await q.taken_external_ids(scope.guild_id, keys)
+        if taken:
+            key = sorted(taken)[0]
             raise ValidationError(
                 "external_id",
-                f"{row['external_id']} is already used by another event in this server; choose another.",
+                f"{key} is already used by another event in this server; choose another.",
             )
-        event_id = await q.insert_event(row)
-        await q.insert_sources("event", event_id, sources)
-        await q.insert_revisions([_revision(event_id, 1, scope, stamp, "created", None, None)])
-        event = await _visible(q, scope, event_id)
-        if alert:
-            await _queue_alerts(q, scope, event, stamp)
-    return event
+        blank = dict.fromkeys(EVENT_COLUMNS)
+        rows = [{**blank, **values, **base} for values, _ in validated]
+        ids = await q.insert_events(rows)
+        pairs = [(i, s) for i, (_, srcs) in zip(ids, validated, strict=True) for s in srcs]
+        await q.insert_sources_many("event", pairs)
+        await q.insert_revisions(
+            [_revision(i, 1, scope, stamp, "created", None, None) for i in ids]
+        )
+        for event_id, row, (_, sources) in zip(ids, rows, validated, strict=True):
+            events.append(Event.from_row({**row, "id": event_id}, sources))
+        if alert and events:
+            await _queue_alerts(q, scope, events, stamp)
+    return events
 
 
-async def _queue_alerts(q: Queries, scope: Scope, event: Event, stamp: str) -> None:
-    guilds = None if event.guild_id in scope.publishers else [event.guild_id]
+async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp: str) -> None:
+    """One alert per matching active subscription of every guild that sees the events."""
+    guilds = None if scope.guild_id in scope.publishers else [scope.guild_id]
     subs = [Subscription.from_row(r) for r in await q.instant_subscriptions(guilds)]
     await q.insert_deliveries(
         [
             _delivery(s.id, s.guild_id, s.channel_id, event, "alert", stamp)
+            for event in events
             for s in subs
             if s.matches(event)
         ]

@@ -42,11 +42,15 @@ from bot.services import (
     list_events,
     retract_event,
 )
-from bot.services.events import update_event_fields
+from bot.services.events import insert_validated, update_event_fields
 from bot.services.reactions import all_reactions, find_reaction_by_content
 from bot.transfer import cns, records
 from bot.transfer.parsing import EventRow, Parsed, ReactionRow, read_text
 from db import Store
+
+Validated = tuple[dict[str, Any], list[dict[str, Any]]]
+#: New events added per transaction: large enough to import thousands of rows a second.
+BATCH = 500
 
 #: The fields `find_reaction_by_content` compares: two reactions alike in these are one
 #: statement, whatever else differs.
@@ -116,6 +120,8 @@ class _Importer:
         self.exact: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self.alike: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self.claimed: set[int] = set()
+        #: New events waiting to be added together: (line, key, raw, validated).
+        self.pending: list[tuple[int, str, dict[str, Any], Validated]] = []
 
     async def run(self) -> ImportReport:
         settings = await get_settings(self.store, self.scope.guild_id)
@@ -125,6 +131,9 @@ class _Importer:
             self._remember(event)
         for row in self.parsed.events:
             await self._guarded(row.line, row.error, self._event, row)
+            if len(self.pending) >= BATCH:
+                await self._flush()
+        await self._flush()
         if self.parsed.reactions:
             await self._reactions(self.parsed.reactions)
         self.report.problems.sort(key=lambda p: p[0])
@@ -180,12 +189,13 @@ class _Importer:
             reason = validation.text("retraction_reason", row.retraction_reason, required=True)
             raw["confidence"] = _before_retraction(existing, raw.get("sources"))
         values, sources = validation.event(raw)
+        if existing is None and reason is None:
+            self.pending.append((row.line, key, raw, (values, sources)))
+            return
         if existing is None:
-            event = await add_event(
-                self.store, self.scope, raw, alert=self.alert and reason is None
-            )
-            if reason is not None:
-                event = await retract_event(self.store, self.scope, event.id, reason)
+            await self._flush()  # keep the file's order: ids follow the rows
+            event = await add_event(self.store, self.scope, raw, alert=False)
+            event = await retract_event(self.store, self.scope, event.id, reason or "")
             self._remember(event, key)
             self.report.imported += 1
             return
@@ -209,6 +219,31 @@ class _Importer:
             self.report.updated += 1
         else:
             self.report.unchanged += 1
+
+    async def _flush(self) -> None:
+        """Add the pending new events in one transaction; if that fails, row by row, so a
+        refusal names its own line and the others still import."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            validated = [v for *_, v in batch]
+            events = await insert_validated(
+                self.store, self.scope, validated, alert=self.alert, now=None
+            )
+        except LaunchWatchError:
+            for line, key, raw, _ in batch:
+                await self._guarded(line, None, self._add_one, (key, raw))
+            return
+        for (_, key, *_), event in zip(batch, events, strict=True):
+            self._remember(event, key)
+        self.report.imported += len(events)
+
+    async def _add_one(self, item: tuple[str, dict[str, Any]]) -> None:
+        key, raw = item
+        event = await add_event(self.store, self.scope, raw, alert=self.alert)
+        self._remember(event, key)
+        self.report.imported += 1
 
     def _same_guild_origin(self, key: str, row: EventRow) -> Event | None:
         """Event <id> for an `lw:<id>` row this guild exported, if it still has no external_id."""

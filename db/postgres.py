@@ -1,0 +1,293 @@
+"""PostgreSQL backend over asyncpg: a pool, read-committed transactions, LISTEN/NOTIFY.
+
+Several bot processes (each owning a range of shards) share one database, so a commit
+that queues deliveries also sends `NOTIFY launchwatch_deliveries`: the dispatchers of
+the other processes wake at once instead of at their next sweep. The SQL in
+`db/queries.py` is shared with SQLite; `PostgresConn` turns its `?` placeholders into
+`$n` and gives values the loose typing SQLite's column affinity gives them.
+
+A store may live in its own schema: `PostgresStore.open(url, schema="lw")`, or a
+`?search_path=lw` query in the URL (asyncpg passes unknown URL parameters to the server
+as settings). The tests give each test a schema of its own this way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+
+from db.queries import Queries
+from db.store import Row, Store, migrations
+
+log = logging.getLogger(__name__)
+
+#: The channel a commit that queued deliveries notifies; the payload is the schema.
+CHANNEL = "launchwatch_deliveries"
+
+# Things a `?` may sit inside without being a placeholder, then the placeholder itself.
+_TOKENS = re.compile(
+    r"""(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*'  # E'...' (backslash escapes)
+      | '(?:[^']|'')*'                # '...'
+      | "(?:[^"]|"")*"                # "identifier"
+      | \$(\w*)\$.*?\$\1\$            # $tag$ ... $tag$
+      | --[^\n]*                      # -- comment
+      | /\*.*?\*/                     # /* comment */
+      | \?""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """`?` placeholders -> `$1..$n`, leaving quoted text and comments alone (cached: the
+    same few hundred statements run all day)."""
+    counter = 0
+
+    def number(m: re.Match[str]) -> str:
+        nonlocal counter
+        if m.group(0) != "?":
+            return m.group(0)
+        counter += 1
+        return f"${counter}"
+
+    return _TOKENS.sub(number, sql)
+
+
+def _rowcount(status: str) -> int:
+    """asyncpg's command tag (`UPDATE 3`, `INSERT 0 1`) -> the number of rows."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+# Type names of the parameters asyncpg encodes strictly, by what SQLite would store.
+_TEXT = {"text", "varchar", "bpchar", "name"}
+_INT = {"int2", "int4", "int8"}
+_FLOAT = {"float4", "float8", "numeric"}
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    """A value as SQLite's column affinity would store it: asyncpg refuses an int for a
+    text parameter, where SQLite quietly stores `'3'`."""
+    if value is None:
+        return None
+    if kind in _TEXT and not isinstance(value, str):
+        if isinstance(value, bool):
+            return str(int(value))
+        if isinstance(value, int | float):
+            return str(value)
+    elif kind in _INT and isinstance(value, float) and value.is_integer():
+        return int(value)
+    elif kind in _INT and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    elif kind in _FLOAT and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return value
+
+
+class PostgresConn:
+    """`Conn` over an asyncpg connection: portable SQL in, dicts out."""
+
+    def __init__(self, conn: asyncpg.Connection, types: dict[str, tuple[str, ...]]) -> None:
+        self.conn = conn
+        self._types = types  # per store: parameter types of each translated statement
+
+    async def _args(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The parameters, coerced to the types the server expects for this statement."""
+        args = list(params)
+        if not args:
+            return args
+        kinds = self._types.get(sql)
+        if kinds is None:
+            stmt = await self.conn.prepare(sql)
+            kinds = tuple(t.name for t in stmt.get_parameters())
+            self._types[sql] = kinds
+        return [_coerce(v, k) for v, k in zip(args, kinds, strict=False)]
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        sql = translate(sql)
+        return _rowcount(await self.conn.execute(sql, *await self._args(sql, params)))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        sql = translate(sql)
+        await self._args(sql, rows[0])  # learn the types once
+        kinds = self._types.get(sql, ())
+        await self.conn.executemany(
+            sql, [[_coerce(v, k) for v, k in zip(r, kinds, strict=False)] for r in rows]
+        )
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an `INSERT ... RETURNING id` and give the id."""
+        sql = translate(sql)
+        row = await self.conn.fetchrow(sql, *await self._args(sql, params))
+        if row is None:
+            raise RuntimeError("INSERT returned no id; it needs RETURNING id")
+        return int(row[0])
+
+    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Reserve the ids from the table's sequence, then insert them with one executemany."""
+        if not rows:
+            return []
+        m = re.match(r"\s*INSERT INTO (\w+) \((.*?)\) VALUES \((.*)\)\s*$", sql, re.S)
+        if m is None:
+            raise ValueError(f"insert_many takes a plain INSERT ... VALUES, not {sql[:60]!r}")
+        table, cols, marks = m.groups()
+        ids = [
+            int(r[0])
+            for r in await self.conn.fetch(
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+                table,
+                len(rows),
+            )
+        ]
+        with_ids = f"INSERT INTO {table} (id, {cols}) VALUES (?, {marks})"
+        await self.executemany(with_ids, [[i, *r] for i, r in zip(ids, rows, strict=True)])
+        return ids
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        sql = translate(sql)
+        return [dict(r) for r in await self.conn.fetch(sql, *await self._args(sql, params))]
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        sql = translate(sql)
+        row = await self.conn.fetchrow(sql, *await self._args(sql, params))
+        return dict(row) if row is not None else None
+
+
+class PostgresStore(Store):
+    backend = "postgres"
+
+    def __init__(self, url: str, pool: asyncpg.Pool, schema: str | None) -> None:
+        self.url = url
+        self.schema = schema
+        self._pool = pool
+        self._types: dict[str, tuple[str, ...]] = {}
+        self._listeners: list[asyncio.Task[None]] = []
+        self.on_commit: list[Callable[[], None]] = []
+
+    @classmethod
+    async def open(
+        cls, url: str, *, schema: str | None = None, max_size: int = 10
+    ) -> PostgresStore:
+        """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given."""
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=max_size, server_settings=cls._settings(schema)
+        )
+        assert pool is not None
+        return cls(url, pool, schema)
+
+    @staticmethod
+    def _settings(schema: str | None) -> dict[str, str]:
+        settings = {"application_name": "launchwatch"}
+        if schema is not None:
+            settings["search_path"] = schema
+        return settings
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Queries]:
+        async with self._pool.acquire() as conn, conn.transaction(isolation="read_committed"):
+            q = Queries(PostgresConn(conn, self._types))
+            yield q
+            if q.wrote_deliveries:
+                # Delivered at commit, and only if it commits: other processes wake.
+                await conn.execute("SELECT pg_notify($1, COALESCE(current_schema(), ''))", CHANNEL)
+        if q.wrote_deliveries:
+            for callback in list(self.on_commit):
+                callback()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Queries]:
+        async with self._pool.acquire() as conn:
+            yield Queries(PostgresConn(conn, self._types))
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction under an advisory lock,
+        so two processes starting together apply each migration exactly once."""
+        applied = []
+        async with self._pool.acquire() as conn:
+            for version, name, sql in migrations("postgres"):
+                async with conn.transaction():
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext('launchwatch.migrate'), "
+                        "hashtext(COALESCE(current_schema(), '')))"
+                    )
+                    await conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                        'name TEXT NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
+                    )
+                    current = await conn.fetchval(
+                        "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+                    )
+                    if version <= current:
+                        continue
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
+                        version,
+                        name,
+                        datetime.now(UTC).isoformat(),
+                    )
+                applied.append(version)
+        return applied
+
+    async def listen(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever any process commits deliveries to this store.
+
+        LISTEN needs a connection of its own (the pool resets connections on release,
+        which drops it). If that connection is lost it is re-opened, and `callback` is
+        called once then for anything missed meanwhile."""
+        conn = await self._listen_on(callback)
+        self._listeners.append(asyncio.create_task(self._keep_listening(conn, callback)))
+
+    async def _listen_on(self, callback: Callable[[], None]) -> asyncpg.Connection:
+        conn = await asyncpg.connect(self.url, server_settings=self._settings(self.schema))
+        schema = await conn.fetchval("SELECT COALESCE(current_schema(), '')")
+
+        def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            if payload in (schema, ""):  # not another store sharing the database
+                callback()
+
+        await conn.add_listener(CHANNEL, notified)
+        return conn
+
+    async def _keep_listening(self, conn: asyncpg.Connection, callback: Callable[[], None]) -> None:
+        delay = 1.0
+        try:
+            while True:
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                await lost.wait()
+                log.warning("lost the LISTEN connection; re-opening it")
+                while True:
+                    await asyncio.sleep(delay)
+                    try:
+                        conn = await self._listen_on(callback)
+                        break
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        log.warning("cannot re-open the LISTEN connection: %s", exc)
+                        delay = min(delay * 2, 60.0)
+                delay = 1.0
+                callback()
+        finally:
+            if not conn.is_closed():
+                await conn.close()
+
+    async def close(self) -> None:
+        for task in self._listeners:
+            task.cancel()
+        for task in self._listeners:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._listeners.clear()
+        await self._pool.close()
