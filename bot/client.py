@@ -48,7 +48,7 @@ class LaunchWatch(commands.AutoShardedBot):
             tree_cls=LaunchWatchTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
-            shard_ids=shard_ids,
+            shard_ids=shard_ids,  # type: ignore[arg-type]  # None: every shard
             shard_count=shard_count,
         )
         self.config = config
@@ -128,7 +128,7 @@ async def serve(bot: LaunchWatch, token: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
+            loop.add_signal_handler(sig, _stop, bot, sig)
         except (NotImplementedError, RuntimeError):
             pass
     async with bot:

@@ -18,6 +18,12 @@ from bot.transfer import ImportReport
 from db import Store
 
 ARTICLE = {"title": "North Korea cruise missile tests (AI-written article)"}
+EVENT_DEFAULTS = {
+    "category": "cruise_missile",
+    "actor": "DPRK",
+    "region": "korean-peninsula",
+    "confidence": "reported",
+}
 SERIES = {"since": "2024-01-25", "until": "2024-02-02"}
 
 EVENTS: list[dict[str, Any]] = [
@@ -144,12 +150,11 @@ async def seed_example(store: Store, scope: Scope, *, alert: bool = False) -> Im
         if existing is not None:
             report.unchanged += 1
             continue
-        fields = {"category": "cruise_missile", "actor": "DPRK", "region": "korean-peninsula"}
-        fields |= {"confidence": "reported", "sources": [ARTICLE], **raw}
-        await services.add_event(store, scope, fields, alert=alert)
+        event = {**EVENT_DEFAULTS, "sources": [ARTICLE], **raw}
+        await services.add_event(store, scope, event, alert=alert)
         report.imported += 1
     for raw in REACTIONS:
-        fields = {**SERIES, "sources": [ARTICLE], **raw}
+        fields: dict[str, Any] = {**SERIES, "sources": [ARTICLE], **raw}
         values = {
             k: fields.get(k) for k in ("since", "until", "actor", "stance", "summary", "speaker")
         }

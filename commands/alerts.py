@@ -201,6 +201,7 @@ class AlertsGroup(
     @app_commands.describe(event="The launch: type a date (jan 29), a place or a platform")
     async def preview(self, interaction: discord.Interaction, event: EventOption) -> None:
         post = alerts.alert(event, None)
+        assert post.embed is not None
         await interaction.response.send_message(
             content=post.content, embed=post.embed, ephemeral=True, allowed_mentions=NO_PINGS
         )

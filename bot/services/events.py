@@ -131,7 +131,7 @@ async def insert_validated(
         "updated_at": stamp,
         "revision": 1,
     }
-    keys = [v.get("external_id") for v, _ in validated if v.get("external_id")]
+    keys: list[str] = [v["external_id"] for v, _ in validated if v.get("external_id")]
     if len(keys) != len(set(keys)):
         raise ValidationError(
             "external_id", "the same external id is given twice; ids must be unique."

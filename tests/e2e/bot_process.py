@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +24,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.client import serve
+from bot.client import LaunchWatch
 from bot.dispatch import Dispatcher
 from bot.sandbox.harness import SandboxBot, sandbox_config
 from bot.sandbox.world import SANDBOX_TOKEN
@@ -45,6 +47,25 @@ def hold_sent_marks(seconds: float) -> Callable[[], None]:
     return undo
 
 
+async def serve(bot: LaunchWatch) -> None:
+    """Run until SIGTERM, then close the bot, store included, before returning.
+
+    Not `bot.client.serve`: there the process can outlive its SIGTERM, as `async with bot`
+    returns once discord.py's part of `close()` is done, and `asyncio.run` then cancels the
+    rest (closing the store), whose worker threads keep the interpreter from exiting.
+    """
+    terminated = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
+    async with bot:
+        running = asyncio.create_task(bot.start(SANDBOX_TOKEN))
+        waiting = asyncio.create_task(terminated.wait())
+        await asyncio.wait([running, waiting], return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", required=True, help="the emulator's REST base URL")
@@ -59,7 +80,7 @@ def main() -> None:
     if args.hold_marks:
         hold_sent_marks(args.hold_marks)
     config = sandbox_config(args.db).replace("delivery", "global_rate", args.global_rate)
-    asyncio.run(serve(SandboxBot(config), SANDBOX_TOKEN))
+    asyncio.run(serve(SandboxBot(config)))
 
 
 if __name__ == "__main__":
