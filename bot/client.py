@@ -88,7 +88,7 @@ class LaunchWatch(commands.AutoShardedBot):
         )
         await self.digests.rebuild()
         self.dispatcher = Dispatcher(self, self.store, self.config)
-        self.dispatcher.start()
+        await self.dispatcher.start()
         if self.sync_on_start:
             await self.sync_commands()
 

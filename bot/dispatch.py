@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import random
-from collections import defaultdict
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,8 @@ UNKNOWN_MESSAGE = 10008
 #: Retries stop this long before Discord's nonce window (a few minutes) closes.
 NONCE_WINDOW = timedelta(minutes=4)
 BATCH = 500
+#: How long a claim holds; a process that dies lets go of its rows when it restarts.
+CLAIM = timedelta(minutes=10)
 SKIPPED = "skipped: "
 
 
@@ -77,16 +79,26 @@ class Dispatcher:
         self.publishers = tuple(config.publisher_guilds)
         self._wake = asyncio.Event()
         self._inflight: set[int] = set()
-        self._busy: set[int] = set()
+        self._queues: dict[int, deque[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
+        # The shards whose guilds' deliveries this process sends (DESIGN.md, "Scale").
+        self.shards: tuple[int, ...] = tuple(config.get("discord", "shard_ids"))
+        self.shard_count: int = config.get("discord", "shard_count") or 1
         self.sent = 0
         #: Called with each delivery id once it is settled (tests and benchmarks listen).
         self.on_settled: list[Callable[[int, str], None]] = []
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Release this process's old claims (it restarted), listen for other processes'
+        commits (PostgreSQL), and start sending."""
+        async with self.store.transaction() as q:
+            released = await q.release_claims(self.shards, self.shard_count)
+        if released:
+            log.info("released %d deliveries claimed before a restart", released)
         self.store.on_commit.append(self.wake)
+        await self.store.listen(self.wake)
         self._runner = asyncio.create_task(self._run(), name="launchwatch-dispatch")
 
     async def stop(self) -> None:
@@ -112,44 +124,54 @@ class Dispatcher:
             await self._sleep()
 
     async def _sleep(self) -> None:
+        """Until woken by a commit or a notification, the next due retry, or the sweep."""
         timeout = self.sweep_interval
-        async with self.store.read() as q:
-            due = await q.next_due_at()
-        if due is not None:
-            until = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
-            timeout = max(0.0, min(timeout, until))
+        if len(self._inflight) < BATCH // 2:
+            async with self.store.read() as q:
+                due = await q.next_due_at(now_iso(), self.shards, self.shard_count)
+            if due is not None:
+                until = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
+                timeout = max(0.0, min(timeout, until))
         if timeout > 0:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            try:  # not wait_for: on 3.11 it swallows a cancel that comes with a wake-up
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
     async def _claim(self) -> None:
-        """Start one worker per idle channel over the due rows not already in flight."""
-        if len(self._inflight) >= BATCH // 2:
+        """Claim due rows of our shards and queue each on its channel's worker."""
+        room = BATCH - len(self._inflight)
+        if room < BATCH // 2:
             return
-        async with self.store.read() as q:
-            rows = await q.due_deliveries(now_iso(), BATCH, sorted(self._inflight))
-        by_channel: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        now = datetime.now(UTC)
+        async with self.store.transaction() as q:
+            rows = await q.claim_deliveries(
+                now_iso(now), now_iso(now + CLAIM), room, self.shards, self.shard_count
+            )
         for row in rows:
-            if row["channel_id"] not in self._busy:
-                by_channel[row["channel_id"]].append(row)
-        for channel_id, queue in by_channel.items():
-            self._busy.add(channel_id)
-            self._inflight.update(r["id"] for r in queue)
-            task = asyncio.create_task(self._work(channel_id, queue))
+            self._inflight.add(row["id"])
+            queue = self._queues.get(row["channel_id"])
+            if queue is not None:
+                queue.append(row)  # its worker is running: it takes this one next, in order
+                continue
+            self._queues[row["channel_id"]] = deque([row])
+            task = asyncio.create_task(self._work(row["channel_id"]))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _work(self, channel_id: int, queue: list[dict[str, Any]]) -> None:
+    async def _work(self, channel_id: int) -> None:
+        """Send one channel's rows one at a time, oldest first."""
+        queue = self._queues[channel_id]
         try:
-            for row in queue:
+            while queue:
+                row = queue.popleft()
                 try:
                     await self.deliver(row)
                 finally:
                     self._inflight.discard(row["id"])
         finally:
-            self._busy.discard(channel_id)
+            self._queues.pop(channel_id, None)
             if len(self._inflight) < BATCH // 2:
                 self.wake()
 
@@ -173,9 +195,8 @@ class Dispatcher:
         try:
             message_id = await self._attempt(row, sub, first)
         except Postpone:
-            await self._update(
-                row, {"next_attempt_at": now_iso(datetime.now(UTC) + timedelta(seconds=1))}
-            )
+            later = now_iso(datetime.now(UTC) + timedelta(seconds=1))
+            await self._release(row, {"next_attempt_at": later})
         except Broken as exc:
             await self._break(row, sub, exc.code)
         except Retry as exc:
@@ -288,8 +309,8 @@ class Dispatcher:
     async def _call(self, channel_id: int, request: Awaitable[Any]) -> Any:
         """Pace, then send with a time-out of our own above discord.py's retries."""
         try:
-            async with self.pacer.slot(channel_id):
-                return await asyncio.wait_for(request, self.send_timeout)
+            async with self.pacer.slot(channel_id), asyncio.timeout(self.send_timeout):
+                return await request  # not wait_for: it can swallow a cancel (see _sleep)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise Retry(type(exc).__name__) from exc
         except discord.HTTPException as exc:
@@ -308,6 +329,10 @@ class Dispatcher:
     async def _update(self, row: dict[str, Any], values: dict[str, Any]) -> None:
         async with self.store.transaction() as q:
             await q.update_delivery(row["id"], values)
+
+    async def _release(self, row: dict[str, Any], values: dict[str, Any]) -> None:
+        """Update a row and give up our claim on it, so the next sweep can take it again."""
+        await self._update(row, {**values, "claimed_until": None})
 
     async def _settle(
         self,
@@ -344,7 +369,12 @@ class Dispatcher:
         async with self.store.transaction() as q:
             await q.update_delivery(
                 row["id"],
-                {"attempts": attempts, "next_attempt_at": now_iso(retry_at), "last_error": error},
+                {
+                    "attempts": attempts,
+                    "next_attempt_at": now_iso(retry_at),
+                    "last_error": error,
+                    "claimed_until": None,
+                },
             )
 
     async def _break(self, row: dict[str, Any], sub: Subscription, code: int) -> None:

@@ -6,11 +6,11 @@ through at a window's edge and double up. So each limit here is a sliding window
 
 Discord counts a request when it arrives, later than we let it go and by a delay that varies
 (a burst queues on its way): counted from when they were let go, a burst that arrives slowly
-and the next one arriving quickly put more than `limit` arrivals in one second. So a request
-sent through `Pacer.slot` counts from when it is let go until one period after its answer,
-which comes after Discord counted it; then no period of arrivals holds more than `limit`.
-An answer slower than a period counts as if it came at the end of that period, so a hung
-request holds its slot for two periods at most, not until its time-out.
+and the next one arriving quickly put more than `limit` arrivals in one second. So in the
+global window a request sent through `Pacer.slot` counts from when it is let go until one
+period after its answer, which comes after Discord counted it; then no period of arrivals
+holds more than `limit`. An answer slower than a period counts as if it came at the end of
+that period, so a hung request holds its slot for two periods at most, not until its time-out.
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ class Pacer:
         *,
         max_channels: int = 10_000,
     ) -> None:
-        # A fractional rate (24.5/s) is kept exact by widening the window: 49 per 2 s.
-        scale = 1 if float(global_rate).is_integer() else 2
-        self.global_window = SlidingWindow(max(1, int(global_rate * scale)), float(scale))
+        # Discord's window is one second: a fractional rate rounds down (24.5/s: 24 a second),
+        # as a wider window (49 per 2 s) would let 49 through in one second.
+        self.global_window = SlidingWindow(max(1, int(global_rate)), 1.0)
         self.channel_burst = channel_burst
         self.channel_period = channel_burst / channel_rate
         self._channels: OrderedDict[int, SlidingWindow] = OrderedDict()
@@ -107,18 +107,17 @@ class Pacer:
 
     @asynccontextmanager
     async def slot(self, channel_id: int) -> AsyncIterator[None]:
-        """Hold the channel's window, then the global one, while a request is in flight.
+        """Wait for the channel's window, then hold a global slot while the request is in flight.
 
-        Both count until a period after the answer (see the module's docstring); the channel's
-        comes first, so a slow channel holds no global slot.
+        The global slot counts until a period after the answer (see the module's docstring).
+        The channel's counts from now: discord.py itself keeps to each channel's bucket, from
+        the headers of the answers (it returns the answer that empties a bucket only once the
+        bucket refills, so counting from answers would make a busy channel wait twice). The
+        channel's comes first, so a slow channel holds no global slot.
         """
-        channel = self.channel(channel_id)
-        mine = await channel.reserve()
+        await self.channel(channel_id).acquire()
+        ours = await self.global_window.reserve()
         try:
-            ours = await self.global_window.reserve()
-            try:
-                yield
-            finally:
-                self.global_window.release(ours)
+            yield
         finally:
-            channel.release(mine)
+            self.global_window.release(ours)

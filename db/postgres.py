@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -96,6 +97,8 @@ def _coerce(value: Any, kind: str) -> Any:
 
 class PostgresConn:
     """`Conn` over an asyncpg connection: portable SQL in, dicts out."""
+
+    dialect = "postgres"
 
     def __init__(self, conn: asyncpg.Connection, types: dict[str, tuple[str, ...]]) -> None:
         self.conn = conn
@@ -182,14 +185,18 @@ class PostgresStore(Store):
     ) -> PostgresStore:
         """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given."""
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, server_settings=cls._settings(schema)
+            url, min_size=1, max_size=max_size, server_settings=cls._settings(url, schema)
         )
         assert pool is not None
         return cls(url, pool, schema)
 
     @staticmethod
-    def _settings(schema: str | None) -> dict[str, str]:
-        settings = {"application_name": "launchwatch"}
+    def _settings(url: str, schema: str | None) -> dict[str, str]:
+        """Named `launchwatch` in pg_stat_activity unless the URL names it otherwise (these
+        settings would win over the URL's)."""
+        settings = {}
+        if "application_name" not in parse_qs(urlsplit(url).query):
+            settings["application_name"] = "launchwatch"
         if schema is not None:
             settings["search_path"] = schema
         return settings
@@ -251,7 +258,9 @@ class PostgresStore(Store):
         self._listeners.append(asyncio.create_task(self._keep_listening(conn, callback)))
 
     async def _listen_on(self, callback: Callable[[], None]) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.url, server_settings=self._settings(self.schema))
+        conn = await asyncpg.connect(
+            self.url, server_settings=self._settings(self.url, self.schema)
+        )
         schema = await conn.fetchval("SELECT COALESCE(current_schema(), '')")
 
         def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:

@@ -428,18 +428,55 @@ class Queries:
         )
         self.wrote_deliveries = True
 
-    async def due_deliveries(self, now: str, limit: int, exclude: Sequence[int] = ()) -> list[Row]:
-        """Pending deliveries whose time has come, oldest first; `exclude` holds those in flight."""
-        sql = "SELECT * FROM delivery WHERE status = 'pending' AND next_attempt_at <= ?"
-        params: list[Any] = [now]
-        if exclude:
-            sql += f" AND id NOT IN ({_marks(len(exclude))})"
-            params += list(exclude)
-        return await self.conn.fetchall(sql + " ORDER BY id LIMIT ?", [*params, limit])
+    async def claim_deliveries(
+        self, now: str, until: str, limit: int, shards: Sequence[int] = (), shard_count: int = 1
+    ) -> list[Row]:
+        """Claim due, unclaimed deliveries of these shards' guilds until `until`, oldest first.
 
-    async def next_due_at(self) -> str | None:
+        On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so processes that
+        claim at the same moment never share a row."""
+        where, params = self._due_where(now, shards, shard_count)
+        lock = " FOR UPDATE SKIP LOCKED" if self.conn.dialect == "postgres" else ""
+        rows = await self.conn.fetchall(
+            f"UPDATE delivery SET claimed_until = ? WHERE id IN (SELECT id FROM delivery "
+            f"WHERE {where} ORDER BY id LIMIT ?{lock}) RETURNING *",
+            [until, *params, limit],
+        )
+        return sorted(rows, key=lambda r: r["id"])
+
+    def _due_where(
+        self, now: str, shards: Sequence[int], shard_count: int
+    ) -> tuple[str, list[Any]]:
+        where = (
+            "status = 'pending' AND next_attempt_at <= ? "
+            "AND (claimed_until IS NULL OR claimed_until <= ?)"
+        )
+        params: list[Any] = [now, now]
+        if shards:
+            where += f" AND ((guild_id >> 22) % ?) IN ({_marks(len(shards))})"
+            params += [shard_count, *shards]
+        return where, params
+
+    async def release_claims(self, shards: Sequence[int] = (), shard_count: int = 1) -> int:
+        """Forget claims on these shards' deliveries: their owner restarted."""
+        sql = "UPDATE delivery SET claimed_until = NULL WHERE status = 'pending' AND claimed_until IS NOT NULL"
+        params: list[Any] = []
+        if shards:
+            sql += f" AND ((guild_id >> 22) % ?) IN ({_marks(len(shards))})"
+            params = [shard_count, *shards]
+        return await self.conn.execute(sql, params)
+
+    async def next_due_at(
+        self, now: str, shards: Sequence[int] = (), shard_count: int = 1
+    ) -> str | None:
+        """When the next unclaimed delivery of these shards falls due (None: nothing queued)."""
+        where = "status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
+        params: list[Any] = [now]
+        if shards:
+            where += f" AND ((guild_id >> 22) % ?) IN ({_marks(len(shards))})"
+            params += [shard_count, *shards]
         row = await self.conn.fetchone(
-            "SELECT MIN(next_attempt_at) AS t FROM delivery WHERE status = 'pending'"
+            f"SELECT MIN(next_attempt_at) AS t FROM delivery WHERE {where}", params
         )
         return row["t"] if row else None
 

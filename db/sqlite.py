@@ -23,6 +23,8 @@ from db.store import Row, Store, migrations, sqlite_path
 class SQLiteConn:
     """`Conn` over an aiosqlite connection."""
 
+    dialect = "sqlite"
+
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
 

@@ -64,21 +64,21 @@ def postgres_test_url(**params: str) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs against the PostgreSQL test server")
-    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself; not run on PostgreSQL")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark SQLITE_ONLY tests, then skip the PostgreSQL run of every sqlite_only test."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A sqlite_only test has no PostgreSQL run: that pairing is not collected at all."""
+    keep, dropped = [], []
     for item in items:
         if item.nodeid.split("/")[-1].split("[")[0] in SQLITE_ONLY:
             item.add_marker(pytest.mark.sqlite_only)
         callspec = getattr(item, "callspec", None)
-        if (
-            item.get_closest_marker("sqlite_only")
-            and callspec is not None
-            and callspec.params.get("store") == "postgres"
-        ):
-            item.add_marker(pytest.mark.skip(reason="tests SQLite itself"))
+        on_postgres = callspec is not None and callspec.params.get("store") == "postgres"
+        (dropped if item.get_closest_marker("sqlite_only") and on_postgres else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 async def postgres_url() -> str:

@@ -1,7 +1,8 @@
 """LaunchWatch in a process of its own, against an emulator that another process serves.
 
     python -m tests.e2e.bot_process --base URL --gateway URL --db FILE
-        [--global-rate 48] [--hold-marks SECONDS]
+        [--global-rate 48] [--hold-marks SECONDS] [--database-url URL]
+        [--shard-ids 0,1 --shard-count N] [--publishers GUILD,...]
 
 The crash test (tests/e2e/test_alerts_crash.py) runs the emulator in the test process, starts
 this, SIGKILLs it in the middle of a fan-out and starts it again. It points discord.py at the
@@ -73,6 +74,10 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="the SQLite file")
     parser.add_argument("--global-rate", type=float, default=48.0)
     parser.add_argument("--hold-marks", type=float, default=0.0)
+    parser.add_argument("--database-url", help="a store other than the SQLite file (PostgreSQL)")
+    parser.add_argument("--shard-ids", help="comma-separated shards this process runs")
+    parser.add_argument("--shard-count", type=int, default=0)
+    parser.add_argument("--publishers", default="", help="comma-separated publisher guilds")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     Route.BASE = args.base
@@ -80,6 +85,14 @@ def main() -> None:
     if args.hold_marks:
         hold_sent_marks(args.hold_marks)
     config = sandbox_config(args.db).replace("delivery", "global_rate", args.global_rate)
+    if args.database_url:
+        config = config.replace("database", "url", args.database_url)
+    if args.shard_ids:
+        config = config.replace("discord", "shard_ids", [int(i) for i in args.shard_ids.split(",")])
+        config = config.replace("discord", "shard_count", args.shard_count)
+    if args.publishers:
+        publishers = [int(g) for g in args.publishers.split(",")]
+        config = config.replace("network", "publisher_guilds", publishers)
     asyncio.run(serve(SandboxBot(config)))
 
 

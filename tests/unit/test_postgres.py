@@ -329,22 +329,29 @@ class TestNotify:
 
         assert woken == ["wake"]
 
-    async def test_lost_listen_connection_is_reopened(self, pg: PostgresStore) -> None:
+    async def test_lost_listen_connection_is_reopened(self, schema: str) -> None:
         """A dropped LISTEN connection comes back, and calls once for what it missed."""
-        woken, wake = self.waiter()
-        await pg.listen(wake)
-        async with pg.read() as q:
-            await q.conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() "
-                "AND datname = current_database() AND application_name = 'launchwatch'"
-            )
-        await asyncio.wait_for(woken.wait(), 10)  # the catch-up call after re-opening
-        woken.clear()
+        name = f"lw_{schema}"  # so only this test's connections are dropped
+        pg = await PostgresStore.open(postgres_test_url(application_name=name), schema=schema)
+        try:
+            await pg.migrate()
+            woken, wake = self.waiter()
+            await pg.listen(wake)
+            async with pg.read() as q:
+                dropped = await q.conn.fetchall(
+                    "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity "
+                    "WHERE application_name = ? AND query LIKE 'LISTEN%'",
+                    [name],
+                )
+            assert dropped == [{"ok": True}]
+            await asyncio.wait_for(woken.wait(), 10)  # the catch-up call after re-opening
+            woken.clear()
 
-        await queue_delivery(pg)
+            await queue_delivery(pg)
 
-        await asyncio.wait_for(woken.wait(), 5)
+            await asyncio.wait_for(woken.wait(), 5)
+        finally:
+            await pg.close()
 
 
 @pytest.mark.postgres
