@@ -80,9 +80,11 @@ async def react(store: Store, event: Event, actor: str, at: datetime) -> Reactio
 
 async def fire_due_jobs(bot: LaunchWatch) -> None:
     """Have APScheduler check its jobs against the travelled clock now, not at its timer."""
-    bot.scheduler.wakeup()
-    for _ in range(3):  # wakeup() runs on a later turn of the loop (call_soon_threadsafe)
-        await asyncio.sleep(0)
+    bot.scheduler.wakeup()  # queued with call_soon_threadsafe; due jobs start when it runs
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.call_soon_threadsafe(done.set_result, None)  # queued behind the wakeup
+    await done
 
 
 def next_run(bot: LaunchWatch, sub: Subscription) -> datetime:
@@ -173,6 +175,7 @@ async def test_weekly_digest_arrives_on_monday_with_the_weeks_events(
             await fire_due_jobs(bot)
             await until(lambda: len(digests(discord_emulator)) == 1)
             assert next_run(bot, sub) == datetime(2024, 2, 26, 8, tzinfo=BERLIN)
+    assert len(discord_emulator.messages(ALERTS_CHANNEL_ID)) == 4  # three alerts, one digest
     [digest] = digests(discord_emulator)
     assert digest.embeds[0]["title"] == "Weekly launch digest · Mon 19 Feb 2024"
     assert f"#{tuesday.id}`" in text(digest) and f"#{saturday.id}`" in text(digest)
