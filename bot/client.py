@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -124,20 +125,24 @@ class LaunchWatch(commands.AutoShardedBot):
 
 
 async def serve(bot: LaunchWatch, token: str) -> None:
-    """Run until closed; SIGINT and SIGTERM close the store and scheduler cleanly."""
+    """Run until SIGINT or SIGTERM, then close everything (scheduler, dispatcher, store)
+    before returning: left to `asyncio.run`'s final cancellation, the store's close could
+    be cut short and its worker threads keep the process alive."""
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, _stop, bot, sig)
-        except (NotImplementedError, RuntimeError):
-            pass
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
     async with bot:
-        await bot.start(token)
-
-
-def _stop(bot: LaunchWatch, sig: signal.Signals) -> None:
-    log.info("received %s, shutting down", sig.name)
-    asyncio.get_running_loop().create_task(bot.close())
+        running = asyncio.create_task(bot.start(token))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if stop.is_set():
+            log.info("shutting down")
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running  # re-raises a login failure
 
 
 def setup_logging(config: Config) -> None:

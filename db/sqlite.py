@@ -107,18 +107,29 @@ class SQLiteStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._control("BEGIN IMMEDIATE")
             q = Queries(SQLiteConn(self._writer))
             try:
                 yield q
-                await self._writer.execute("COMMIT")
+                await self._control("COMMIT")
             except BaseException:
                 if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                    await self._control("ROLLBACK")
                 raise
         if q.wrote_deliveries:
             for callback in list(self.on_commit):
                 callback()
+
+    async def _control(self, sql: str) -> None:
+        """BEGIN, COMMIT or ROLLBACK, waited for even if the caller is cancelled: the
+        statement runs on aiosqlite's thread regardless, and the lock must not be let go
+        while it is still pending (the next BEGIN would find a transaction open)."""
+        task = asyncio.ensure_future(self._writer.execute(sql))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task])
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Queries]:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +23,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.client import LaunchWatch
+from bot.client import serve
 from bot.dispatch import Dispatcher
 from bot.sandbox.harness import SandboxBot, sandbox_config
 from bot.sandbox.world import SANDBOX_TOKEN
@@ -46,25 +44,6 @@ def hold_sent_marks(seconds: float) -> Callable[[], None]:
         Dispatcher._settle = settle  # type: ignore[method-assign]
 
     return undo
-
-
-async def serve(bot: LaunchWatch) -> None:
-    """Run until SIGTERM, then close the bot, store included, before returning.
-
-    Not `bot.client.serve`: there the process can outlive its SIGTERM, as `async with bot`
-    returns once discord.py's part of `close()` is done, and `asyncio.run` then cancels the
-    rest (closing the store), whose worker threads keep the interpreter from exiting.
-    """
-    terminated = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
-    async with bot:
-        running = asyncio.create_task(bot.start(SANDBOX_TOKEN))
-        waiting = asyncio.create_task(terminated.wait())
-        await asyncio.wait([running, waiting], return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 def main() -> None:
@@ -93,7 +72,7 @@ def main() -> None:
     if args.publishers:
         publishers = [int(g) for g in args.publishers.split(",")]
         config = config.replace("network", "publisher_guilds", publishers)
-    asyncio.run(serve(SandboxBot(config)))
+    asyncio.run(serve(SandboxBot(config), SANDBOX_TOKEN))
 
 
 if __name__ == "__main__":
