@@ -169,3 +169,18 @@ def test_import_of_unreadable_file_exits_1(tmp_path: Path) -> None:
     result = cli(tmp_path, "db", "import", str(tmp_path / "missing.csv"), "--format", "cns")
     assert result.returncode == 1
     assert "missing.csv" in result.stderr
+
+
+def test_no_command_and_no_token_opens_the_sandbox(tmp_path: Path) -> None:
+    """`python -m bot` without a token says so first, then runs the sandbox console."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LAUNCHWATCH_", "DISCORD_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=clean, input="/about\nquit\n",
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("No Discord token is configured")
+    assert "Starting the sandbox instead" in result.stdout
+    assert "LaunchWatch 0.1.0" in result.stdout  # /about answered through the emulator
+    assert (tmp_path / "sandbox.db").exists()
