@@ -11,7 +11,6 @@ import asyncio
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from bot.sandbox.world import Channel, new_snowflake
 from bot.services import Scope
 from db import Store, open_store
 from tests.e2e.bot_process import hold_sent_marks
+from tests.e2e.support import settled, until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCOPE = Scope(SANDBOX_GUILD_ID, 1)
@@ -38,26 +38,6 @@ GLOBAL_LIMIT = 25
 BUDGET = GLOBAL_LIMIT - 1
 #: How long each "sent" mark lags its post before the cut (a slow disk).
 MARK_LAG = 0.5
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Wait (without sleeping a fixed time) until the condition holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-async def settled(store: Store, timeout: float = 20.0) -> None:
-    """Until the outbox has nothing pending."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        async with store.read() as q:
-            if not await q.count_deliveries("pending"):
-                return
-        assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
-        await asyncio.sleep(0.02)
 
 
 def add_channels(emulator: Emulator, n: int) -> list[int]:

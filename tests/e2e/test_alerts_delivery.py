@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
 
 from bot import services
@@ -12,6 +9,7 @@ from bot.client import LaunchWatch
 from bot.sandbox import SANDBOX_GUILD_ID, Emulator
 from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, new_snowflake
 from bot.services import Scope
+from tests.e2e.support import settled, until
 
 SCOPE = Scope(SANDBOX_GUILD_ID, 1)
 EVENT = {
@@ -19,15 +17,6 @@ EVENT = {
     "category": "cruise_missile",
     "summary": "Two missiles off the west coast.",
 }
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait (without sleeping a fixed time) until the condition holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def add_channels(emu: Emulator, n: int) -> list[int]:
@@ -41,19 +30,6 @@ def add_channels(emu: Emulator, n: int) -> list[int]:
     return ids
 
 
-async def settled(bot: LaunchWatch) -> None:
-    """Until the outbox has nothing pending."""
-
-    async def pending() -> int:
-        async with bot.store.read() as q:
-            return await q.count_deliveries("pending")
-
-    deadline = asyncio.get_running_loop().time() + 20
-    while await pending():
-        assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
-        await asyncio.sleep(0.02)
-
-
 async def test_alert_reaches_a_subscribed_channel_once(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
@@ -62,7 +38,7 @@ async def test_alert_reaches_a_subscribed_channel_once(
     await services.subscribe(launchwatch.store, SCOPE, alerts_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
     await until(lambda: len(discord_emulator.messages("alerts")) == 1)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     [message] = discord_emulator.messages("alerts")
     assert message.nonce and message.embeds[0]["footer"]["text"].startswith(
         f"LaunchWatch · event #{event.id}"
@@ -91,7 +67,7 @@ async def test_fan_out_respects_filters_and_modes(
     await services.set_subscription_state(launchwatch.store, SCOPE, channels[23], "paused")
     await services.subscribe(launchwatch.store, SCOPE, channels[24], mode="both", actors=["DPRK"])
     await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     counts = {c: discord_emulator.count_posts(c) for c in channels}
     assert all(counts[c] == 1 for c in [*channels[:20], channels[24]])
     assert all(counts[c] == 0 for c in channels[20:24])
@@ -123,10 +99,10 @@ async def test_corrections_reach_exactly_the_channels_that_got_the_original(
     for channel_id in (first, second):
         await services.subscribe(launchwatch.store, SCOPE, channel_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     await services.subscribe(launchwatch.store, SCOPE, late)
     await services.edit_event(launchwatch.store, SCOPE, event.id, "count", "3")
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     for channel_id in (first, second):
         original, notice = discord_emulator.messages(channel_id)
         assert original.edited_timestamp is not None
@@ -144,11 +120,11 @@ async def test_summary_only_edit_updates_without_notice(
     alerts_id = discord_emulator.channel_id("alerts")
     await services.subscribe(launchwatch.store, SCOPE, alerts_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     await services.edit_event(
         launchwatch.store, SCOPE, event.id, "summary", "Two cruise missiles, west coast."
     )
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     [original] = discord_emulator.messages("alerts")
     assert "Two cruise missiles, west coast." in original.embeds[0]["description"]
 
@@ -160,11 +136,11 @@ async def test_retraction_edits_and_replies(
     alerts_id = discord_emulator.channel_id("alerts")
     await services.subscribe(launchwatch.store, SCOPE, alerts_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     await services.retract_event(
         launchwatch.store, SCOPE, event.id, "Misidentified artillery fire."
     )
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     original, notice = discord_emulator.messages("alerts")
     assert original.embeds[0]["title"].startswith("[RETRACTED]")
     assert original.components == []
@@ -178,11 +154,11 @@ async def test_deleted_original_gets_the_correction_fresh(
     alerts_id = discord_emulator.channel_id("alerts")
     await services.subscribe(launchwatch.store, SCOPE, alerts_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     [original] = discord_emulator.messages("alerts")
     discord_emulator.store.delete(original)  # a moderator deleted the alert
     await services.edit_event(launchwatch.store, SCOPE, event.id, "distance_km", "600")
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     [fresh] = discord_emulator.messages("alerts")
     assert fresh.id != original.id and "[UPDATED]" in fresh.embeds[0]["title"]
     assert "600 km" in str(fresh.embeds[0])
@@ -198,7 +174,7 @@ async def test_refusing_channel_breaks_the_subscription_after_one_request(
     discord_emulator.break_channel(channel_id, code)
     await services.add_event(launchwatch.store, SCOPE, EVENT)
     await services.add_event(launchwatch.store, SCOPE, {**EVENT, "date": "2024-02-15"})
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     [sub] = await services.list_subscriptions(launchwatch.store, SCOPE)
     assert sub.state == "broken" and str(code) in (sub.broken_reason or "")
     requests = [r for r in discord_emulator.requests if str(channel_id) in r.path]
@@ -216,6 +192,6 @@ async def test_server_errors_are_retried_until_delivered(
         0.3, mode="500", seed=7, routes=["POST /channels/{channel_id}/messages"]
     )
     await services.add_event(launchwatch.store, SCOPE, EVENT)
-    await settled(launchwatch)
+    await settled(launchwatch.store)
     assert [discord_emulator.count_posts(c) for c in channels] == [1] * 10
     assert any(r.status == 500 for r in discord_emulator.requests)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
@@ -12,15 +11,9 @@ from bot.client import LaunchWatch
 from bot.sandbox import SANDBOX_GUILD_ID, Emulator
 from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, Overwrite, new_snowflake
 from bot.services import Scope
+from tests.e2e.support import until
 
 SCOPE = Scope(SANDBOX_GUILD_ID, 1)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_moderator_subscribes_a_channel(

@@ -22,19 +22,10 @@ from bot.sandbox import (
 )
 from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope, TimelineFilter
+from tests.e2e.support import shown
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
 ADD = {"date": "2024-03-18", "category": "srbm", "summary": "Two SRBMs fired east."}
-
-
-def shown(result: InvokeResult) -> str:
-    """Everything the answer says, as a reader sees it (Markdown escapes undone)."""
-    parts: list[str] = [result.content or ""]
-    for e in result.embeds:
-        parts += [e.get("title", ""), e.get("description", "")]
-        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
-        parts.append(e.get("footer", {}).get("text", ""))
-    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 async def snapshot(bot: LaunchWatch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

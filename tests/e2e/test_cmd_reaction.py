@@ -14,18 +14,10 @@ from bot.sandbox import MEMBER_USER_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emu
 from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope
 from bot.services.reactions import all_reactions
+from tests.e2e.support import shown
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
 SAID = {"actor": "Japan", "stance": "condemns", "summary": "Lodged a protest through Beijing."}
-
-
-def shown(result: InvokeResult) -> str:
-    """Everything the answer says, as a reader sees it (Markdown escapes undone)."""
-    parts: list[str] = [result.content or ""]
-    for e in result.embeds:
-        parts += [e.get("title", ""), e.get("description", "")]
-        parts.append(e.get("footer", {}).get("text", ""))
-    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 async def reactions(bot: LaunchWatch) -> list[Reaction]:

@@ -29,20 +29,11 @@ from bot.sandbox import (
 )
 from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope, TimelineFilter
+from tests.e2e.support import shown
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
 PINGS = f"@everyone @here <@{MEMBER_USER_ID}> <@&{MODERATOR_ROLE_ID}>"
 NO_MENTIONS = {"parse": []}
-
-
-def shown(result: InvokeResult) -> str:
-    """Everything the answer says, as a reader sees it (Markdown escapes undone)."""
-    parts: list[str] = [result.content or ""]
-    for e in result.embeds:
-        parts += [e.get("title", ""), e.get("description", "")]
-        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
-        parts.append(e.get("footer", {}).get("text", ""))
-    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 def raw(result: InvokeResult) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,18 +13,9 @@ from bot.client import LaunchWatch
 from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
 from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope
+from tests.e2e.support import shown
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
-
-
-def shown(result: InvokeResult) -> str:
-    """Everything the embed says, as a reader sees it (Markdown escapes undone)."""
-    parts: list[str] = [result.content or ""]
-    for e in result.embeds:
-        parts += [e.get("title", ""), e.get("description", "")]
-        parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
-        parts.append(e.get("footer", {}).get("text", ""))
-    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
 
 
 def lines(result: InvokeResult) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,21 +31,13 @@ from bot.sandbox.harness import running_bot, sandbox_config
 from bot.sandbox.records import MessageRecord
 from bot.services import Scope
 from db import Store, open_store
+from tests.e2e.support import until
 
 SCOPE = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
 SEOUL = ZoneInfo("Asia/Seoul")
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Long before any due time below: subscriptions made then have every period to catch up.
 SUBSCRIBED = datetime(2024, 2, 1, tzinfo=UTC)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait (without sleeping a fixed time) until the condition holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,17 +30,11 @@ from bot.sandbox.world import (
 from bot.services import Scope
 from db.postgres import PostgresStore
 from tests.conftest import postgres_schema, postgres_test_url
+from tests.e2e.support import until
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_GUILD = SANDBOX_GUILD_ID + (1 << 22)  # Discord's formula puts it on the other shard
 CHANNELS_PER_GUILD = 6
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
