@@ -225,10 +225,13 @@ class Page(Generic[T]):
     page: int
     per_page: int
     total: int
+    #: The count stopped at `total`: there are more (shown as "1000+").
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages known; one more when the count stopped early, so Next stays on."""
+        return max(1, -(-self.total // self.per_page)) + (1 if self.more else 0)
 
     @property
     def has_next(self) -> bool:

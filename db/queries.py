@@ -7,6 +7,7 @@ Rows come back as dicts keyed by DESIGN.md's field names; JSON-list columns
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,51 @@ def _marks(n: int) -> str:
 def _like(word: str) -> str:
     """A word for LIKE, with its wildcards escaped."""
     return word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+#: Timeline order, and newest first: what the event_visible indexes hold (migration 004).
+_TIMELINE = "occurred_on, occurred_at NULLS FIRST, id"
+_TIMELINE_DESC = "occurred_on DESC, occurred_at DESC NULLS LAST, id DESC"
+#: SQLite's event_search rowid is (occurred_on as YYYYMMDD) * 2^36 + event id.
+_SEARCH_ID_SPAN = 1 << 36
+#: PostgreSQL: how many of a guild's newest events a search tests before the GIN index.
+SEARCH_RECENT = 2000
+#: A word `_search_words` made of a month (`-01-`) or a month and day (`-01-29`).
+_CALENDAR = re.compile(r"-(\d\d)-(\d\d)?")
+
+
+def _calendar_token(word: str) -> str | None:
+    """`-01-29` -> `md0129`, `-01-` -> `m01`: the cal tokens migration 004 indexes."""
+    m = _CALENDAR.fullmatch(word)
+    if m is None:
+        return None
+    return f"md{m[1]}{m[2]}" if m[2] else f"m{m[1]}"
+
+
+def _fts_match(guild_ids: Sequence[int], words: Sequence[str]) -> str:
+    """An FTS5 query: one of the guilds, and every word (a token prefix, or a cal token).
+
+    A word is an FTS5 string, so the table's own tokenizer splits it as it split the
+    text (`hwasong-18` is the phrase hwasong 18) and nothing in it is query syntax."""
+    parts = ["guild : (" + " OR ".join(f"g{int(g)}" for g in guild_ids) + ")"]
+    for word in words:
+        token = _calendar_token(word)
+        if token is not None:
+            parts.append(f"cal : {token}")
+        else:
+            parts.append('{day body} : "' + word.replace('"', '""') + '"*')
+    return " AND ".join(parts)
+
+
+def _tsquery(words: Sequence[str]) -> tuple[str, list[Any]]:
+    """SQL for a tsquery matching every word (PostgreSQL; `event_search_term` makes a
+    typed word's lexemes as the document's were made), and its parameters; "" for none."""
+    parts, params = [], []
+    for word in words:
+        token = _calendar_token(word)
+        parts.append("to_tsquery('simple', ?)" if token else "event_search_term(?)")
+        params.append(token or word)
+    return " && ".join(parts), params
 
 
 def _decode(row: Row | None) -> Row | None:
@@ -142,9 +188,13 @@ class Queries:
             taken.update(r["external_id"] for r in rows)
         return taken
 
-    def _event_where(self, f: EventFilter) -> tuple[str, list[Any]]:
-        where = [f"guild_id IN ({_marks(len(f.guild_ids))})"]
-        params: list[Any] = list(f.guild_ids)
+    def _event_where(
+        self, f: EventFilter, guild_ids: Sequence[int] | None = None
+    ) -> tuple[str, list[Any]]:
+        """The filter as SQL, for its guilds or the `guild_ids` given (one arm of a merge)."""
+        guilds = f.guild_ids if guild_ids is None else guild_ids
+        where = [f"guild_id IN ({_marks(len(guilds))})"]
+        params: list[Any] = list(guilds)
         for column, op, value in (
             ("occurred_on", ">=", f.since),
             ("occurred_on", "<=", f.until),
@@ -156,53 +206,129 @@ class Queries:
                 where.append(f"{column} {op}" if "?" in op else f"{column} {op} ?")
                 params.append(value)
         if not f.include_retracted:
-            where.append("confidence <> 'retracted'")
+            where.append("confidence <> 'retracted'")  # the event_visible indexes' condition
         return " AND ".join(where), params
 
+    def _page_ids(
+        self, f: EventFilter, order: str, limit: int, offset: int
+    ) -> tuple[str, list[Any]]:
+        """SQL for the ids of one page in `order`, reading index entries only.
+
+        Each guild's rows come in order from its own range of an event_visible index and
+        the ranges are merged (SQLite's MERGE of a compound SELECT, PostgreSQL's Merge
+        Append: each needs its arm ordered, PostgreSQL in the arm itself), reading only as
+        far as the page; `guild_id IN (...)` would read every guild's whole range and
+        sort it. The rows themselves are read for the page
+        alone, so a deep page skips index entries rather than rows."""
+        arms: list[str] = []
+        params: list[Any] = []
+        for guild in f.guild_ids:
+            where, args = self._event_where(f, [guild])
+            arms.append(
+                f"SELECT * FROM (SELECT id, occurred_on, occurred_at FROM event WHERE {where} "
+                f"ORDER BY {order}) AS arm{len(arms)}"
+            )
+            params += args
+        sql = (
+            f"SELECT id FROM ({' UNION ALL '.join(arms)} ORDER BY {order} LIMIT ? OFFSET ?) AS page"
+        )
+        return sql, [*params, limit, offset]
+
     async def list_events(self, f: EventFilter, limit: int, offset: int = 0) -> list[Row]:
-        where, params = self._event_where(f)
+        ids, params = self._page_ids(f, _TIMELINE, limit, offset)
         return await self.conn.fetchall(
-            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on, occurred_at NULLS FIRST, id "
-            "LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+            f"SELECT * FROM event WHERE id IN ({ids}) ORDER BY {_TIMELINE}", params
         )
 
-    async def count_events(self, f: EventFilter) -> int:
+    async def count_events(self, f: EventFilter, cap: int | None = None) -> int:
+        """How many events match; with `cap`, counting stops there (min(count, cap))."""
         where, params = self._event_where(f)
-        row = await self.conn.fetchone(f"SELECT COUNT(*) AS n FROM event WHERE {where}", params)
+        if cap is None:
+            sql = f"SELECT COUNT(*) AS n FROM event WHERE {where}"
+        else:
+            sql = f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM event WHERE {where} LIMIT ?) AS capped"
+            params.append(cap)
+        row = await self.conn.fetchone(sql, params)
         return int(row["n"]) if row else 0
 
     async def latest_events(self, f: EventFilter, limit: int) -> list[Row]:
         """The `limit` newest events, returned oldest first."""
-        where, params = self._event_where(f)
+        ids, params = self._page_ids(f, _TIMELINE_DESC, limit, 0)
         rows = await self.conn.fetchall(
-            f"SELECT * FROM event WHERE {where} ORDER BY occurred_on DESC, occurred_at DESC NULLS LAST, "
-            "id DESC LIMIT ?",
-            [*params, limit],
+            f"SELECT * FROM event WHERE id IN ({ids}) ORDER BY {_TIMELINE_DESC}", params
         )
         return rows[::-1]
 
     async def search_events(
         self, guild_ids: Sequence[int], words: Sequence[str], limit: int
     ) -> list[Row]:
-        """Events whose date or descriptive text holds every word (newest first)."""
-        where = [f"guild_id IN ({_marks(len(guild_ids))})"]
-        params: list[Any] = list(guild_ids)
-        haystack = (
-            "LOWER(occurred_on || ' ' || category || ' ' || COALESCE(platform, '') || ' ' || "
-            "COALESCE(name, '') || ' ' || COALESCE(launch_site, '') || ' ' || "
-            "COALESCE(landing_area, '') || ' ' || actor || ' ' || COALESCE(claimed, '') || ' ' "
-            "|| COALESCE(overseen_by, '') || ' ' || summary)"
-        )
-        for word in words:
-            where.append(f"{haystack} LIKE ? ESCAPE '\\'")
-            escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
+        """Events whose date or descriptive text holds every word as a token prefix
+        (`kim`, `hwasong-1`), newest first (occurred_on, then id). A word `-01-29` or
+        `-01-` is a month-day or a month (services turn `jan 29`, `jan` into these).
+        Migration 004 builds the index each backend searches."""
+        if not guild_ids:
+            return []
+        if self.conn.dialect == "postgres":
+            return await self._search_events_postgres(guild_ids, words, limit)
         return await self.conn.fetchall(
-            f"SELECT * FROM event WHERE {' AND '.join(where)} "
-            "ORDER BY occurred_on DESC, id DESC LIMIT ?",
-            [*params, limit],
+            "SELECT e.* FROM event_search s CROSS JOIN event e ON e.id = s.rowid % "
+            f"{_SEARCH_ID_SPAN} WHERE event_search MATCH ? ORDER BY s.rowid DESC LIMIT ?",
+            [_fts_match(guild_ids, words), limit],
         )
+
+    async def _search_events_postgres(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[Row]:
+        """Each guild's newest rows first: the tsvectors of its SEARCH_RECENT newest events
+        are tested in date order, which finds a common word's `limit` newest matches at
+        once. A guild where they hold fewer is searched through the GIN index (cost follows
+        the number of matches, not of events), and the answers are merged."""
+        query, params = _tsquery(words)
+        test = "document @@ (SELECT query FROM q)" if query else "TRUE"
+        arms = []
+        arm_params: list[Any] = []
+        for n, guild in enumerate(guild_ids):
+            arms.append(
+                f"SELECT * FROM (SELECT guild_id, event_id, occurred_on FROM (SELECT guild_id, "
+                "event_id, occurred_on, document FROM event_search WHERE guild_id = ? "
+                f"ORDER BY occurred_on DESC, event_id DESC LIMIT {SEARCH_RECENT}) AS recent "
+                f"WHERE {test} ORDER BY occurred_on DESC, event_id DESC LIMIT ?) AS arm{n}"
+            )
+            arm_params += [guild, limit]
+        found = await self.conn.fetchall(
+            f"WITH q AS MATERIALIZED (SELECT {query or 'NULL::tsquery'} AS query) "
+            + " UNION ALL ".join(arms),
+            [*params, *arm_params],
+        )
+        per_guild: dict[int, int] = {}
+        for row in found:
+            per_guild[row["guild_id"]] = per_guild.get(row["guild_id"], 0) + 1
+        rest = [g for g in guild_ids if per_guild.get(g, 0) < limit]
+        hits = [r for r in found if r["guild_id"] not in rest]
+        if rest:
+            guilds = " | ".join(f"g{int(g)}" for g in rest)
+            hits += await self.conn.fetchall(
+                f"WITH q AS MATERIALIZED (SELECT {query + ' && ' if query else ''}"
+                "to_tsquery('simple', ?) AS query), "
+                "found AS MATERIALIZED (SELECT event_id, occurred_on FROM event_search "
+                "WHERE document @@ (SELECT query FROM q)) "
+                "SELECT event_id, occurred_on FROM found "
+                "ORDER BY occurred_on DESC, event_id DESC LIMIT ?",
+                [*params, guilds, limit],
+            )
+        hits.sort(key=lambda r: (r["occurred_on"], r["event_id"]), reverse=True)
+        ids = [r["event_id"] for r in hits[:limit]]
+        if not ids:
+            return []
+        rows = {
+            r["id"]: r
+            for r in await self.conn.fetchall(
+                f"SELECT * FROM event WHERE id IN ({_marks(len(ids))}) "
+                f"AND guild_id IN ({_marks(len(guild_ids))})",
+                [*ids, *guild_ids],
+            )
+        }
+        return [rows[i] for i in ids if i in rows]
 
     async def all_events(self, guild_ids: Sequence[int]) -> list[Row]:
         return await self.conn.fetchall(

@@ -171,6 +171,16 @@ class SQLiteStore(Store):
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (ours hold no semicolons inside literals)."""
+    """Split a migration into statements: at each `;` that ends one, as SQLite itself
+    tells (a trigger's body holds semicolons of its own)."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, pending = [], ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip()[:-1].strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip().rstrip(";"))
+    return statements

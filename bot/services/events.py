@@ -23,6 +23,8 @@ from db.queries import EVENT_COLUMNS, EventFilter
 
 PER_PAGE = 10
 DEFAULT_WINDOW_DAYS = 30
+#: A timeline counts its events up to here; past it the header says "1000+".
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -404,17 +406,22 @@ async def timeline(
             window = TimelineFilter(
                 since=PartialDate((today - timedelta(days=DEFAULT_WINDOW_DAYS)).isoformat(), "day")
             )
-            total = await q.count_events(window.to_query(scope))
-            if total >= per_page:
+            if await q.count_events(window.to_query(scope), per_page) >= per_page:
                 applied = window
             else:
                 rows = await q.latest_events(filters.to_query(scope), per_page)
                 return Page(await _load(q, rows), 0, per_page, len(rows)), filters
         query = applied.to_query(scope)
-        total = await q.count_events(query)
+        # Counting stops past COUNT_CAP (or past the page asked for): the header says
+        # "1000+", and counting half a million index entries for that would cost more
+        # than the page.
+        cap = max(COUNT_CAP, (page + 1) * per_page) + 1
+        counted = await q.count_events(query, cap)
+        more = counted >= cap
+        total = cap - 1 if more else counted
         page = max(0, min(page, max(0, (total - 1) // per_page)))
         rows = await q.list_events(query, per_page, page * per_page)
-        return Page(await _load(q, rows), page, per_page, total), applied
+        return Page(await _load(q, rows), page, per_page, total, more), applied
 
 
 async def list_events(
