@@ -307,12 +307,13 @@ class Queries:
         hits = [r for r in found if r["guild_id"] not in rest]
         if rest:
             guilds = " | ".join(f"g{int(g)}" for g in rest)
+            # OFFSET 0 keeps the planner from reading event_search_recent backwards and
+            # testing every row (fast for a common word, a full scan for a rare one).
             hits += await self.conn.fetchall(
                 f"WITH q AS MATERIALIZED (SELECT {query + ' && ' if query else ''}"
-                "to_tsquery('simple', ?) AS query), "
-                "found AS MATERIALIZED (SELECT event_id, occurred_on FROM event_search "
-                "WHERE document @@ (SELECT query FROM q)) "
-                "SELECT event_id, occurred_on FROM found "
+                "to_tsquery('simple', ?) AS query) "
+                "SELECT event_id, occurred_on FROM (SELECT event_id, occurred_on "
+                "FROM event_search WHERE document @@ (SELECT query FROM q) OFFSET 0) AS found "
                 "ORDER BY occurred_on DESC, event_id DESC LIMIT ?",
                 [*params, guilds, limit],
             )
