@@ -12,6 +12,7 @@ window has passed. Failures are classified by Discord's JSON error code (DESIGN.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -230,9 +231,10 @@ class Dispatcher:
             return await self._post(row, alerts.sample(sub))
         event = await self._event(row["event_id"])
         if kind == "alert":
-            if event.retracted:
-                raise _Skip("retracted before it was delivered")
-            message_id = await self._post(row, alerts.alert(event, sub))
+            # Checked when the channel's turn comes, not before: an event retracted while its
+            # alert waited in the channel's backlog must not be posted.
+            ready = functools.partial(self._not_retracted, event.id)
+            message_id = await self._post(row, alerts.alert(event, sub), ready=ready)
             await self._update(row, {"revision": event.revision})
             return message_id
         return await self._correct(row, sub, event)
@@ -275,6 +277,15 @@ class Dispatcher:
         )
         return await self._post(row, note, reference=reference)
 
+    async def _not_retracted(self, event_id: int) -> None:
+        """Skip an alert whose event was retracted (or deleted) before it could go out."""
+        async with self.store.read() as q:
+            found = await q.get_event(event_id)
+        if found is None:
+            raise _Skip("the event was deleted")
+        if found["confidence"] == "retracted":
+            raise _Skip("retracted before it was delivered")
+
     async def _event(self, event_id: int) -> Event:
         async with self.store.read() as q:
             found = await q.get_event(event_id)
@@ -288,7 +299,12 @@ class Dispatcher:
         return self.client.get_partial_messageable(row["channel_id"], guild_id=row["guild_id"])
 
     async def _post(
-        self, row: dict[str, Any], post: Post, reference: discord.MessageReference | None = None
+        self,
+        row: dict[str, Any],
+        post: Post,
+        reference: discord.MessageReference | None = None,
+        *,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
         channel = self._channel(row)
         kwargs: dict[str, Any] = {"allowed_mentions": post.allowed_mentions, "nonce": row["nonce"]}
@@ -301,15 +317,23 @@ class Dispatcher:
         if reference is not None:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False
-        message = await self._call(row["channel_id"], channel.send(**kwargs))
+        message = await self._call(row["channel_id"], channel.send(**kwargs), ready)
         _stop(post)
         self.sent += 1
         return message.id
 
-    async def _call(self, channel_id: int, request: Awaitable[Any]) -> Any:
-        """Pace, then send with a time-out of our own above discord.py's retries."""
+    async def _call(
+        self,
+        channel_id: int,
+        request: Awaitable[Any],
+        ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> Any:
+        """Pace, check `ready` (it raises to send nothing), then send with a time-out of our
+        own above discord.py's retries."""
         try:
             async with self.pacer.slot(channel_id), asyncio.timeout(self.send_timeout):
+                if ready is not None:
+                    await ready()
                 return await request  # not wait_for: it can swallow a cancel (see _sleep)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise Retry(type(exc).__name__) from exc
