@@ -1,4 +1,4 @@
-"""Faults a test can switch on: broken channels and flaky REST (500s, hangs or lost answers), seeded."""
+"""Faults a test can switch on: broken channels and flaky REST (500s, hangs, lost answers)."""
 
 from __future__ import annotations
 
