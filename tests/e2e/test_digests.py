@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot import services
 from bot.client import LaunchWatch
@@ -183,12 +184,14 @@ async def test_quiet_period_posts_no_digest(discord_emulator: Emulator, tmp_path
         await launch(store, "2024-02-12", datetime(2024, 2, 12, 9, tzinfo=UTC))
     with time_machine.travel(datetime(2024, 2, 15, 7, tzinfo=UTC), tick=True) as traveller:
         async with running_bot(sandbox_config(db), discord_emulator) as bot:
+            ran = asyncio.Event()  # set when the job has run (and found nothing)
+            bot.scheduler.add_listener(
+                lambda e: e.job_id == f"digest:{sub.id}" and ran.set(),
+                EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+            )
             traveller.move_to(datetime(2024, 2, 15, 8, 0, 1, tzinfo=UTC))
             await fire_due_jobs(bot)
-            deadline = asyncio.get_running_loop().time() + 10
-            while await last_digest_at(bot.store, sub) is None:  # the job ran and found nothing
-                assert asyncio.get_running_loop().time() < deadline, "the digest job did not run"
-                await asyncio.sleep(0.01)
+            await until(ran.is_set)
             assert datetime.fromisoformat(await last_digest_at(bot.store, sub) or "") == due
             assert await digest_rows(bot.store) == []
     assert discord_emulator.messages(ALERTS_CHANNEL_ID) == []
