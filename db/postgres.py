@@ -6,6 +6,10 @@ the other processes wake at once instead of at their next sweep. The SQL in
 `db/queries.py` is shared with SQLite; `PostgresConn` turns its `?` placeholders into
 `$n` and gives values the loose typing SQLite's column affinity gives them.
 
+Two processes may change one event at once: a change reads the event row locked
+(`for_update`), and an external id is checked free and inserted under an advisory lock
+on its name (`lock`), as a row not yet inserted cannot be locked.
+
 A store may live in its own schema: `PostgresStore.open(url, schema="lw")`, or a
 `?search_path=lw` query in the URL (asyncpg passes unknown URL parameters to the server
 as settings). The tests give each test a schema of its own this way.

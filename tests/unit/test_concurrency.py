@@ -58,10 +58,24 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         second = await PostgresStore.open(postgres_test_url(), schema=schema, max_size=AT_ONCE)
         try:
             await first.migrate()
+            await asyncio.gather(_connect_all(first), _connect_all(second))
             yield first, second
         finally:
             await second.close()
             await first.close()
+
+
+async def _connect_all(store: Store, count: int = AT_ONCE // 2) -> None:
+    """Have the pool open its connections now: opened during the race, they would
+    stagger its start, letting the first change commit before the last one reads."""
+    everyone = asyncio.Barrier(count)
+
+    async def hold() -> None:
+        async with store.read() as q:
+            await q.conn.fetchone("SELECT 1 AS one")
+            await everyone.wait()
+
+    await asyncio.gather(*(hold() for _ in range(count)))
 
 
 async def launch(store: Store, scope: Scope, **extra: str) -> Event:
@@ -146,3 +160,12 @@ async def test_concurrent_edits_to_one_external_id_give_it_to_one_event(
     assert len(refused) == AT_ONCE - 1
     stored = await list_events(stores[1], scope, TimelineFilter())
     assert sorted((e.external_id or "") for e in stored) == [""] * (AT_ONCE - 1) + ["sheet:9"]
+
+
+def test_lock_keys_are_the_same_in_every_process() -> None:
+    """Every process (and every release, during a rolling restart) must derive the same
+    advisory-lock key for an external id, or their imports would not wait for each other:
+    the key is a fixed digest, not Python's `hash()`, which is salted per process."""
+    from db.postgres import lock_key
+
+    assert lock_key("external_id:1200000000000000001:sheet:7") == 5880303013940050136
