@@ -171,6 +171,19 @@ class Queries:
     async def get_event(self, event_id: int) -> Row | None:
         return await self.conn.fetchone("SELECT * FROM event WHERE id = ?", [event_id])
 
+    async def get_event_for_update(self, event_id: int) -> Row | None:
+        """The event, read to be changed: no other transaction can change it (and so take
+        the same next revision number) until this one ends."""
+        return await self.conn.fetchone(
+            self.conn.for_update("SELECT * FROM event WHERE id = ?"), [event_id]
+        )
+
+    async def lock_external_ids(self, guild_id: int, keys: Sequence[str]) -> None:
+        """Serialise the use of these external ids with other transactions until this one
+        ends: checked free, then inserted, without another inserting them in between (an
+        id not yet in use has no row to lock)."""
+        await self.conn.lock([f"external_id:{guild_id}:{key}" for key in keys])
+
     async def event_by_external_id(self, guild_id: int, external_id: str) -> Row | None:
         return await self.conn.fetchone(
             "SELECT * FROM event WHERE guild_id = ? AND external_id = ?", [guild_id, external_id]

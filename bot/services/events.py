@@ -55,15 +55,20 @@ async def _load(q: Queries, rows: Sequence[dict[str, Any]]) -> list[Event]:
     return [Event.from_row(r, srcs[r["id"]]) for r in rows]
 
 
-async def _visible(q: Queries, scope: Scope, event_id: int) -> Event:
-    row = await q.get_event(int(event_id))
+async def _visible(q: Queries, scope: Scope, event_id: int, *, lock: bool = False) -> Event:
+    """The event if the scope may see it; with `lock`, locked for a change (see `_owned`)."""
+    read = q.get_event_for_update if lock else q.get_event
+    row = await read(int(event_id))
     if row is None or not scope.can_see(row["guild_id"]):
         raise NotFound("event", event_id)
     return (await _load(q, [row]))[0]
 
 
 async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
-    event = await _visible(q, scope, event_id)
+    """The scope's own event, about to be changed. Its row stays locked until the
+    transaction ends, so two moderators (or processes) changing it at once take turns,
+    each building on the revision the other left, never both on the same one."""
+    event = await _visible(q, scope, event_id, lock=True)
     if event.guild_id != scope.guild_id:
         raise Forbidden(
             "This event belongs to another server's feed; only its moderators can change it."
@@ -140,6 +145,8 @@ async def insert_validated(
         )
     events = []
     async with store.transaction() as q:
+        # Held until commit: another import of the same id waits, then finds it taken.
+        await q.lock_external_ids(scope.guild_id, keys)
         taken = await q.taken_external_ids(scope.guild_id, keys)
         if taken:
             key = sorted(taken)[0]
@@ -291,6 +298,7 @@ async def edit_event(
                 "event", f"event {event.id} is retracted; add a new event instead of editing it."
             )
         if field == "external_id" and columns["external_id"]:
+            await q.lock_external_ids(scope.guild_id, [columns["external_id"]])
             other = await q.event_by_external_id(scope.guild_id, columns["external_id"])
             if other and other["id"] != event.id:
                 raise ValidationError(
