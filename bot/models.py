@@ -179,7 +179,7 @@ class Subscription:
     mention_role_id: int | None
     mode: str
     digest_every: str
-    digest_hour: int
+    digest_time: str
     timezone: str
     last_digest_at: str | None
     state: str

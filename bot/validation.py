@@ -116,6 +116,21 @@ def number(
     return out
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?$")
+
+
+def clock_time(field: str, value: Any) -> str | None:
+    """A wall-clock time as `HH:MM` (24-hour); `8`, `8:30` and `18:05` are accepted."""
+    if _blank(value):
+        return None
+    match = _CLOCK.match(str(value).strip())
+    if match is None:
+        raise ValidationError(
+            field, f"'{_clip(str(value))}' is not a time of day; use HH:MM, e.g. 08:00 or 18:30."
+        )
+    return f"{int(match.group(1)):02d}:{match.group(2) or '00'}"
+
+
 def count(value: Any) -> int | None:
     if _blank(value):
         return None

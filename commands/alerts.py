@@ -97,8 +97,8 @@ class AlertsGroup(
         mention_role="A role to ping with each alert (default: none)",
         mode="instant: each event as it is added; digest: a summary per period; both",
         digest_every="daily, or weekly on Mondays",
-        digest_hour="The hour (0-23) digests are posted, in the time zone",
-        timezone="IANA time zone for the digest hour, e.g. Asia/Seoul (default: the server's)",
+        digest_time="When digests are posted, HH:MM in the time zone (default 08:00)",
+        timezone="IANA time zone for the digest time, e.g. Asia/Seoul (default: the server's)",
     )
     @app_commands.choices(
         min_confidence=[app_commands.Choice(name=c, value=c) for c in CONFIDENCE_RANK],
@@ -117,7 +117,7 @@ class AlertsGroup(
         mention_role: discord.Role | None = None,
         mode: str = "instant",
         digest_every: str | None = None,
-        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        digest_time: app_commands.Range[str, 1, 5] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         target = self._target(interaction, channel)
@@ -129,7 +129,7 @@ class AlertsGroup(
             categories=categories, actors=actors, regions=regions, min_confidence=min_confidence,
             mention_role_id=mention_role.id if mention_role else None, mode=mode,
             digest_every=digest_every,
-            digest_hour=digest_hour if digest_hour is not None else self.bot.config.get("schedule", "default_digest_hour"),
+            digest_time=digest_time or self.bot.config.get("schedule", "default_digest_time"),
             timezone=timezone or settings.timezone or self.bot.config.get("schedule", "default_timezone"),
         )  # fmt: skip
         self._reschedule(sub)

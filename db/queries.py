@@ -30,7 +30,7 @@ REACTION_COLUMNS = (
 )  # fmt: skip
 SUBSCRIPTION_COLUMNS = (
     "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
-    "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+    "mention_role_id", "mode", "digest_every", "digest_time", "timezone", "last_digest_at",
     "state", "broken_reason", "created_by", "created_at",
 )  # fmt: skip
 _JSON_LISTS = ("regions", "categories", "actors", "moderator_role_ids")

@@ -30,7 +30,7 @@ DATA_MODEL = {
     },
     "subscription": {
         "id", "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
-        "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+        "mention_role_id", "mode", "digest_every", "digest_time", "timezone", "last_digest_at",
         "state", "broken_reason", "created_by",
     },
     "delivery": {
