@@ -189,7 +189,11 @@ class TestAddEvent:
 class TestTwins:
     """A retried `/event add` (same guild, date, category, summary) within the window."""
 
-    FIELDS: ClassVar[dict[str, Any]] = {"date": "2024-02-02", "category": "srbm", "summary": "Two SRBMs."}
+    FIELDS: ClassVar[dict[str, Any]] = {
+        "date": "2024-02-02",
+        "category": "srbm",
+        "summary": "Two SRBMs.",
+    }
     WINDOW = timedelta(minutes=10)
 
     async def test_a_repeat_within_the_window_is_refused_naming_the_first(
