@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from bot import models
 from bot.dates import PartialDate
 from bot.errors import ValidationError
+from bot.text import strip_bidi
 
 #: Longest text each field may hold, in characters.
 MAX_LENGTH = {
@@ -57,13 +58,13 @@ def _blank(value: Any) -> bool:
 
 
 def text(field: str, value: Any, *, required: bool = False) -> str | None:
-    """Trimmed text within its length bound; None when blank and optional."""
+    """Trimmed text within its length bound, bidi controls removed; None when blank and optional."""
+    if value is not None:
+        value = strip_bidi(str(value))
     if _blank(value):
         if required:
             raise ValidationError(field, f"{field} is required; give a short text.")
         return None
-    if not isinstance(value, str):
-        value = str(value)
     value = " ".join(value.split()) if field != "summary" and field != "quote" else value.strip()
     if "\x00" in value:
         raise ValidationError(field, "contains a NUL character; remove it.")

@@ -13,12 +13,12 @@ from bot.errors import ValidationError
 from bot.models import CATEGORIES, CONFIDENCE_RANK, Subscription
 from bot.services.subscriptions import queue_test_alert
 from bot.transformers import EventOption
+from bot.tree import answer_privately
 from commands.checks import ChannelModeratorGroup
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
-NO_PINGS = discord.AllowedMentions.none()
 #: What the bot needs in a channel to alert there (corrections reply, so history too).
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -83,9 +83,7 @@ class AlertsGroup(
     async def _answer(
         self, interaction: discord.Interaction, template: str, **context: object
     ) -> None:
-        await interaction.response.send_message(
-            content(template, **context), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, content(template, **context))
 
     @app_commands.command(name="subscribe", description="Send alerts (and/or digests) to a channel")
     @app_commands.describe(
@@ -179,9 +177,7 @@ class AlertsGroup(
     async def list(self, interaction: discord.Interaction) -> None:
         subs = await services.list_subscriptions(self.bot.store, self.bot.scope(interaction))
         shown = embed("commands/alerts_list.j2", subs=subs)
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, embed=shown)
 
     @app_commands.command(
         name="test",
@@ -202,9 +198,7 @@ class AlertsGroup(
     async def preview(self, interaction: discord.Interaction, event: EventOption) -> None:
         post = alerts.alert(event, None)
         assert post.embed is not None
-        await interaction.response.send_message(
-            content=post.content, embed=post.embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, post.content, embed=post.embed)
 
     def _reschedule(self, sub: Subscription) -> None:
         if self.bot.digests is not None:

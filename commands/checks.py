@@ -43,11 +43,15 @@ class ModeratorGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
-        if getattr(interaction.permissions, self.permission):
-            return True
-        if self.moderator_role_allowed and await holds_moderator_role(interaction):
-            return True
-        raise NotModerator(self.permission_label, self.moderator_role_allowed)
+        allowed = getattr(interaction.permissions, self.permission) or (
+            self.moderator_role_allowed and await holds_moderator_role(interaction)
+        )
+        if not allowed:
+            raise NotModerator(self.permission_label, self.moderator_role_allowed)
+        # These commands write. A write can wait for the store (an import holding SQLite's
+        # lock), so answer Discord within its 3 seconds first; the answer follows up.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return True
 
 
 class ChannelModeratorGroup(ModeratorGroup):

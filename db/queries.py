@@ -201,6 +201,16 @@ class Queries:
             taken.update(r["external_id"] for r in rows)
         return taken
 
+    async def recent_twin(
+        self, guild_id: int, occurred_on: str, category: str, summary: str, since: str
+    ) -> Row | None:
+        """The guild's event with this date, category and summary recorded since `since`."""
+        return await self.conn.fetchone(
+            "SELECT * FROM event WHERE guild_id = ? AND occurred_on = ? AND category = ? "
+            "AND summary = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
+            [guild_id, occurred_on, category, summary, since],
+        )
+
     def _event_where(
         self, f: EventFilter, guild_ids: Sequence[int] | None = None
     ) -> tuple[str, list[Any]]:
@@ -629,6 +639,15 @@ class Queries:
             "SELECT * FROM delivery WHERE subscription_id = ? AND event_id = ? AND kind = 'alert' "
             "ORDER BY id LIMIT 1",
             [subscription_id, event_id],
+        )
+
+    async def posted_alert(self, event_id: int, guild_id: int) -> Row | None:
+        """An alert for the event sent to one of this guild's channels (for a link to it)."""
+        return await self.conn.fetchone(
+            "SELECT channel_id, message_id FROM delivery WHERE event_id = ? AND guild_id = ? "
+            "AND kind = 'alert' AND status = 'sent' AND message_id IS NOT NULL "
+            "ORDER BY id LIMIT 1",
+            [event_id, guild_id],
         )
 
     async def update_delivery(self, delivery_id: int, values: Row) -> None:

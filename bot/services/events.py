@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
-from bot.errors import Forbidden, NotFound, ValidationError
+from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 from bot.models import Event, Page, Revision, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from bot.services.settings import get_settings
@@ -88,14 +88,23 @@ async def add_event(
     *,
     alert: bool = True,
     now: datetime | None = None,
+    twin_window: timedelta | None = None,
 ) -> Event:
-    """Validate and store a new event, queueing an alert for each matching subscription."""
+    """Validate and store a new event, queueing an alert for each matching subscription.
+
+    With `twin_window`, an event of the same guild, date, category and summary recorded
+    that recently is not stored again (`AlreadyRecorded`): a moderator whose first answer
+    was slow retries, and the retry must not make a second launch."""
     raw = dict(raw)
     if validation._blank(raw.get("actor")):
         settings = await get_settings(store, scope.guild_id)
         raw["actor"] = settings.default_actor or "DPRK"
     validated = validation.event(raw, now=now)
-    return (await insert_validated(store, scope, [validated], alert=alert, now=now))[0]
+    since = now_iso((now or datetime.now(UTC)) - twin_window) if twin_window else None
+    events = await insert_validated(
+        store, scope, [validated], alert=alert, now=now, twin_since=since
+    )
+    return events[0]
 
 
 async def add_events(
@@ -128,6 +137,7 @@ async def insert_validated(
     *,
     alert: bool,
     now: datetime | None,
+    twin_since: str | None = None,
 ) -> list[Event]:
     """Store events already passed through `validation.event` (add_events, imports)."""
     stamp = now_iso(now)
@@ -147,6 +157,8 @@ async def insert_validated(
     async with store.transaction() as q:
         # Held until commit: another import of the same id waits, then finds it taken.
         await q.lock_external_ids(scope.guild_id, keys)
+        if twin_since is not None:
+            await _refuse_twin(q, scope, validated[0][0], twin_since)
         taken = await q.taken_external_ids(scope.guild_id, keys)
         if taken:
             key = sorted(taken)[0]
@@ -167,6 +179,19 @@ async def insert_validated(
         if alert and events:
             await _queue_alerts(q, scope, events, stamp)
     return events
+
+
+async def _refuse_twin(q: Queries, scope: Scope, values: Mapping[str, Any], since: str) -> None:
+    """Raise `AlreadyRecorded` when the same launch was recorded since `since`; the lock
+    makes a concurrent retry wait for this one's commit, then find it."""
+    await q.conn.lock([f"twin:{scope.guild_id}:{values['occurred_on']}:{values['category']}"])
+    twin = await q.recent_twin(
+        scope.guild_id, values["occurred_on"], values["category"], values["summary"], since
+    )
+    if twin is not None:
+        posted = await q.posted_alert(twin["id"], scope.guild_id)
+        alert = (posted["channel_id"], posted["message_id"]) if posted else None
+        raise AlreadyRecorded(twin["id"], scope.guild_id, alert)
 
 
 async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp: str) -> None:
