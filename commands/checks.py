@@ -1,4 +1,4 @@
-"""Run-time permission checks for the command groups (DESIGN.md, "Who sees what").
+"""Run-time permission checks for the command groups (docs/architecture.md, "Permissions").
 
 Discord's `default_permissions` hides and refuses a group for members without the
 permission, but an admin can open it to a role under Integrations, and a stale

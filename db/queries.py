@@ -1,7 +1,8 @@
 """Every SQL statement the services run, written once in portable SQL (`?` placeholders).
 
-Rows come back as dicts keyed by DESIGN.md's field names; JSON-list columns
-(subscription filters, moderator roles) are decoded here so callers see lists.
+Rows come back as dicts keyed by the data model's field names (docs/architecture.md,
+"Data model"); JSON-list columns (subscription filters, moderator roles) are decoded here
+so callers see lists.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Launch events: add, edit, retract, source, read; and the outbox rows these changes owe.
 
-Every write happens in one transaction with the delivery rows it creates (DESIGN.md,
-"Flows"), so an alert is queued exactly when its event is committed.
+Every write happens in one transaction with the delivery rows it creates
+(docs/architecture.md, "Add an event"), so an alert is queued exactly when its event is
+committed.
 """
 
 from __future__ import annotations
