@@ -1,7 +1,8 @@
 """Launch events: add, edit, retract, source, read; and the outbox rows these changes owe.
 
-Every write happens in one transaction with the delivery rows it creates (DESIGN.md,
-"Flows"), so an alert is queued exactly when its event is committed.
+Every write happens in one transaction with the delivery rows it creates
+(docs/architecture.md, "Add an event"), so an alert is queued exactly when its event is
+committed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
-from bot.errors import Forbidden, NotFound, ValidationError
+from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 from bot.models import Event, Page, Revision, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from bot.services.settings import get_settings
@@ -55,15 +56,20 @@ async def _load(q: Queries, rows: Sequence[dict[str, Any]]) -> list[Event]:
     return [Event.from_row(r, srcs[r["id"]]) for r in rows]
 
 
-async def _visible(q: Queries, scope: Scope, event_id: int) -> Event:
-    row = await q.get_event(int(event_id))
+async def _visible(q: Queries, scope: Scope, event_id: int, *, lock: bool = False) -> Event:
+    """The event if the scope may see it; with `lock`, locked for a change (see `_owned`)."""
+    read = q.get_event_for_update if lock else q.get_event
+    row = await read(int(event_id))
     if row is None or not scope.can_see(row["guild_id"]):
         raise NotFound("event", event_id)
     return (await _load(q, [row]))[0]
 
 
 async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
-    event = await _visible(q, scope, event_id)
+    """The scope's own event, about to be changed. Its row stays locked until the
+    transaction ends, so two moderators (or processes) changing it at once take turns,
+    each building on the revision the other left, never both on the same one."""
+    event = await _visible(q, scope, event_id, lock=True)
     if event.guild_id != scope.guild_id:
         raise Forbidden(
             "This event belongs to another server's feed; only its moderators can change it."
@@ -83,14 +89,23 @@ async def add_event(
     *,
     alert: bool = True,
     now: datetime | None = None,
+    twin_window: timedelta | None = None,
 ) -> Event:
-    """Validate and store a new event, queueing an alert for each matching subscription."""
+    """Validate and store a new event, queueing an alert for each matching subscription.
+
+    With `twin_window`, an event of the same guild, date, category and summary recorded
+    that recently is not stored again (`AlreadyRecorded`): a moderator whose first answer
+    was slow retries, and the retry must not make a second launch."""
     raw = dict(raw)
     if validation._blank(raw.get("actor")):
         settings = await get_settings(store, scope.guild_id)
         raw["actor"] = settings.default_actor or "DPRK"
     validated = validation.event(raw, now=now)
-    return (await insert_validated(store, scope, [validated], alert=alert, now=now))[0]
+    since = now_iso((now or datetime.now(UTC)) - twin_window) if twin_window else None
+    events = await insert_validated(
+        store, scope, [validated], alert=alert, now=now, twin_since=since
+    )
+    return events[0]
 
 
 async def add_events(
@@ -123,6 +138,7 @@ async def insert_validated(
     *,
     alert: bool,
     now: datetime | None,
+    twin_since: str | None = None,
 ) -> list[Event]:
     """Store events already passed through `validation.event` (add_events, imports)."""
     stamp = now_iso(now)
@@ -140,6 +156,10 @@ async def insert_validated(
         )
     events = []
     async with store.transaction() as q:
+        # Held until commit: another import of the same id waits, then finds it taken.
+        await q.lock_external_ids(scope.guild_id, keys)
+        if twin_since is not None:
+            await _refuse_twin(q, scope, validated[0][0], twin_since)
         taken = await q.taken_external_ids(scope.guild_id, keys)
         if taken:
             key = sorted(taken)[0]
@@ -160,6 +180,19 @@ async def insert_validated(
         if alert and events:
             await _queue_alerts(q, scope, events, stamp)
     return events
+
+
+async def _refuse_twin(q: Queries, scope: Scope, values: Mapping[str, Any], since: str) -> None:
+    """Raise `AlreadyRecorded` when the same launch was recorded since `since`; the lock
+    makes a concurrent retry wait for this one's commit, then find it."""
+    await q.conn.lock([f"twin:{scope.guild_id}:{values['occurred_on']}:{values['category']}"])
+    twin = await q.recent_twin(
+        scope.guild_id, values["occurred_on"], values["category"], values["summary"], since
+    )
+    if twin is not None:
+        posted = await q.posted_alert(twin["id"], scope.guild_id)
+        alert = (posted["channel_id"], posted["message_id"]) if posted else None
+        raise AlreadyRecorded(twin["id"], scope.guild_id, alert)
 
 
 async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp: str) -> None:
@@ -291,6 +324,7 @@ async def edit_event(
                 "event", f"event {event.id} is retracted; add a new event instead of editing it."
             )
         if field == "external_id" and columns["external_id"]:
+            await q.lock_external_ids(scope.guild_id, [columns["external_id"]])
             other = await q.event_by_external_id(scope.guild_id, columns["external_id"])
             if other and other["id"] != event.id:
                 raise ValidationError(

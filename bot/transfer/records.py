@@ -1,8 +1,9 @@
 """LaunchWatch's own export formats, both ways: JSON (events and reactions) and CSV (events).
 
-Both use DESIGN.md's field names (`Event.as_record()`, `Reaction.as_record()`). Every
-exported event carries an external_id, its own or `lw:<id>`, so importing the file again
-updates rather than duplicates; a reaction names its event by `event_external_id`.
+Both use the data model's field names (docs/architecture.md, "Data model";
+`Event.as_record()`, `Reaction.as_record()`). Every exported event carries an
+external_id, its own or `lw:<id>`, so importing the file again updates rather than
+duplicates; a reaction names its event by `event_external_id`.
 Store-assigned fields (id, guild_id, created_by, created_at, updated_at, revision) are
 written for reference and ignored on import, except to recognise an `lw:<id>` event
 exported from this very guild (see importer).
@@ -230,7 +231,7 @@ def _origin(record: Mapping[str, Any]) -> tuple[int, int, str] | None:
 
 # -- import: CSV --------------------------------------------------------------------------
 def parse_csv(text: str, path: Path) -> Parsed:
-    """Our CSV export: a header of DESIGN.md field names, one event a row."""
+    """Our CSV export: a header of the data model's field names, one event a row."""
     records = csv_records(text, path)
     first = next(records, None)
     if first is None:

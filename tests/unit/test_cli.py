@@ -98,7 +98,7 @@ def test_seeding_twice_adds_nothing(tmp_path: Path) -> None:
 
 
 def test_events_list_json_has_design_field_names(tmp_path: Path) -> None:
-    """`--json` prints DESIGN.md's field names with nested sources, and filters apply."""
+    """`--json` prints the data model's field names with nested sources, and filters apply."""
     cli(tmp_path, "db", "seed", "--example")
     result = cli(
         tmp_path, "events", "list", "--json", "--since", "2024-01-29", "--until", "2024-01-31"
