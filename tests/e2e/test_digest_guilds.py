@@ -80,7 +80,7 @@ async def test_each_server_gets_its_own_digest(discord_emulator: Emulator, tmp_p
         ):
             scope = Scope(guild_id, ADMIN_USER_ID, (PUBLISHER,))
             await services.subscribe(
-                store, scope, channel_id, mode="digest", digest_hour=8, now=SUBSCRIBED
+                store, scope, channel_id, mode="digest", digest_time="08:00", now=SUBSCRIBED
             )
         here = await record(store, SANDBOX_GUILD_ID, "Japan")
         there = await record(store, STRANGER, "Norway")

@@ -43,7 +43,7 @@ async def another_process(store: Store) -> AsyncIterator[Store]:
 
 async def busy_digest(store: Store, scope: Scope) -> Subscription:
     """A daily 08:00 UTC digest subscription, with a launch in each of two periods."""
-    sub = await subscribe(store, scope, 501, mode="digest", digest_hour=8, now=SUBSCRIBED)
+    sub = await subscribe(store, scope, 501, mode="digest", digest_time="08:00", now=SUBSCRIBED)
     fields = {"date": "2024-02-14", "category": "srbm", "summary": "A launch."}
     for day in (DUE, DUE + timedelta(days=1)):
         await add_event(store, scope, fields, alert=False, now=day - timedelta(hours=12))
@@ -67,12 +67,12 @@ async def test_a_period_queued_twice_is_one_delivery(store: Store, scope: Scope)
     await queue_digest(store, sub.id, DUE)
     await queue_digest(store, sub.id, DUE)
     assert await digest_rows(store) == [
-        {"subscription_id": sub.id, "period": "daily:2024-02-15T08:00Z", "status": "sent"}
+        {"subscription_id": sub.id, "period": "daily:2024-02-15", "status": "sent"}
     ]
     await queue_digest(store, sub.id, DUE + timedelta(days=1))
     assert [r["period"] for r in await digest_rows(store)] == [
-        "daily:2024-02-15T08:00Z",
-        "daily:2024-02-16T08:00Z",
+        "daily:2024-02-15",
+        "daily:2024-02-16",
     ]
 
 
@@ -92,5 +92,5 @@ async def test_catch_up_in_one_process_and_cron_in_another_queue_one_digest(
             queue_digest(second, sub.id, DUE, (PUBLISHER,)),
         )
     assert await digest_rows(store) == [
-        {"subscription_id": sub.id, "period": "daily:2024-02-15T08:00Z", "status": "pending"}
+        {"subscription_id": sub.id, "period": "daily:2024-02-15", "status": "pending"}
     ]

@@ -40,7 +40,9 @@ async def record(store: Store, scope: Scope, name: str) -> tuple[int, str]:
 
 
 async def digest_sub(store: Store, scope: Scope, channel_id: int) -> Subscription:
-    return await subscribe(store, scope, channel_id, mode="digest", digest_hour=8, now=SUBSCRIBED)
+    return await subscribe(
+        store, scope, channel_id, mode="digest", digest_time="08:00", now=SUBSCRIBED
+    )
 
 
 async def queued_digests(store: Store, sub: Subscription) -> list[dict[str, object]]:
