@@ -147,7 +147,7 @@ def test_export_then_import_elsewhere_round_trips(tmp_path: Path, fmt: str) -> N
     records = 4 if fmt == "csv" else 12  # JSON carries the eight reactions too
     assert (
         imported.stdout.strip().splitlines()[-1]
-        == f"imported {records}, updated 0, skipped 0, unchanged 0"
+        == f"imported {records}, updated 0, skipped 0, unchanged 0, warned 0"
     )
     again = cli(tmp_path, "db", "import", str(out), "--format", fmt, "--guild", "77")
     assert (

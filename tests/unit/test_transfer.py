@@ -113,7 +113,7 @@ async def test_cns_bad_row_reported_by_line_rest_imported(store: Store, scope: S
     report = await import_file(store, scope, CP1252, "cns")
     assert report.problems == [(8, "Date: '31-Feb-17' is not a real calendar date.")]
     assert (report.imported, report.skipped) == (4, 1)
-    assert report.summary() == "imported 4, updated 0, skipped 1, unchanged 0"
+    assert report.summary() == "imported 4, updated 0, skipped 1, unchanged 0, warned 0"
 
 
 async def test_cns_utf8_with_bom_and_lf(store: Store, scope: Scope) -> None:
