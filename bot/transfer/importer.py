@@ -77,8 +77,8 @@ _REACTION_KEY = (
 class ImportWarning:
     """A field a row was imported without, and why (`field` as the file names it).
 
-    `demoted_from` is set instead when the row's confidence (that one) needed a source
-    and none could be read, so the event was imported as reported.
+    For a row whose confidence (say `confirmed`) needs a source and none could be read,
+    `demoted_from` holds that confidence instead: the event was imported as reported.
     """
 
     line: int
