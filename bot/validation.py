@@ -168,7 +168,10 @@ def source(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A source: an http(s) URL, or a citation with at least a title or publisher."""
     url = text("url", raw.get("url"))
     if url is not None:
-        parsed = urlparse(url)
+        try:
+            parsed = urlparse(url)
+        except ValueError:  # `http://[oops`: a broken IPv6 host
+            parsed = urlparse("")
         if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
             raise ValidationError(
                 "source_url",

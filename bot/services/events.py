@@ -26,6 +26,9 @@ PER_PAGE = 10
 DEFAULT_WINDOW_DAYS = 30
 #: A timeline counts its events up to here; past it the header says "1000+".
 COUNT_CAP = 1000
+#: The revision field of an import's note: `old` names the event field, `new` holds the
+#: file's text for it (`between 25 and 90 km`), shown in /launch's change log.
+IMPORT_NOTE = "import_note"
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,12 @@ async def insert_validated(
     alert: bool,
     now: datetime | None,
     twin_since: str | None = None,
+    notes: Sequence[Mapping[str, str]] | None = None,
 ) -> list[Event]:
-    """Store events already passed through `validation.event` (add_events, imports)."""
+    """Store events already passed through `validation.event` (add_events, imports).
+
+    `notes` (one mapping per event, field -> text) are recorded as import notes in the
+    events' first revision."""
     stamp = now_iso(now)
     base = {
         "guild_id": scope.guild_id,
@@ -174,6 +181,11 @@ async def insert_validated(
         await q.insert_sources_many("event", pairs)
         await q.insert_revisions(
             [_revision(i, 1, scope, stamp, "created", None, None) for i in ids]
+            + [
+                r
+                for i, n in zip(ids, notes or (), strict=False)
+                for r in _notes(i, 1, scope, stamp, n)
+            ]
         )
         for event_id, row, (_, sources) in zip(ids, rows, validated, strict=True):
             events.append(Event.from_row({**row, "id": event_id}, sources))
@@ -227,6 +239,14 @@ def _delivery(
     }
 
 
+def _notes(
+    event_id: int, revision: int, scope: Scope, stamp: str, notes: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        _revision(event_id, revision, scope, stamp, IMPORT_NOTE, f, t) for f, t in notes.items()
+    ]
+
+
 def _revision(
     event_id: int, revision: int, scope: Scope, stamp: str, field: str, old: Any, new: Any
 ) -> dict[str, Any]:
@@ -254,13 +274,17 @@ async def _apply(
     kind: str,
     stamp: str,
     notify: bool = True,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[Event, list[str]]:
-    """Write changed columns (and sources), record a revision per field, queue corrections."""
+    """Write changed columns (and sources), record a revision per field, queue corrections.
+
+    `notes` are an import's notes, recorded in the same revision even when nothing else
+    changed (a note alone corrects no alert)."""
     current = event.as_record()
     changed = {c: v for c, v in columns.items() if _differs(current.get(c), v)}
     old_sources = [s.as_dict() for s in event.sources]
     sources_changed = sources is not None and sources != old_sources
-    if not changed and not sources_changed:
+    if not changed and not sources_changed and not notes:
         return event, []
     revision = event.revision + 1
     rows = [
@@ -272,10 +296,11 @@ async def _apply(
         rows.append(_revision(event.id, revision, scope, stamp, "sources", old_sources, sources))
         await q.delete_sources("event", event.id)
         await q.insert_sources("event", event.id, sources)
+    rows += _notes(event.id, revision, scope, stamp, notes or {})
     await q.update_event(event.id, {**changed, "revision": revision, "updated_at": stamp})
     await q.insert_revisions(rows)
     updated = await _visible(q, scope, event.id)
-    if notify:
+    if notify and (changed or sources_changed):
         await _queue_corrections(q, updated, kind, stamp)
     return updated, [r["field"] for r in rows]
 
@@ -353,8 +378,10 @@ async def update_event_fields(
     *,
     alert: bool = True,
     now: datetime | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[Event, list[str]]:
-    """Replace many fields at once (an import's update), with a revision per changed field."""
+    """Replace many fields at once (an import's update), with a revision per changed field
+    and the import's `notes` (field -> the file's text) in the same revision."""
     values, sources = validation.event(raw, now=now)
     stamp = now_iso(now)
     async with store.transaction() as q:
@@ -362,7 +389,15 @@ async def update_event_fields(
         if event.retracted:
             raise ValidationError("event", f"event {event.id} is retracted; it is not updated.")
         return await _apply(
-            q, scope, event, values, sources, kind="correction", stamp=stamp, notify=alert
+            q,
+            scope,
+            event,
+            values,
+            sources,
+            kind="correction",
+            stamp=stamp,
+            notify=alert,
+            notes=notes,
         )
 
 
