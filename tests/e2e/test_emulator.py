@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import discord
 import pytest
@@ -25,6 +26,8 @@ from bot.sandbox import (
     Overwrite,
     Perm,
 )
+from bot.sandbox.contract import dumps, load_contract
+from bot.sandbox.spec import SpecValidator
 from tests.e2e.support import until
 
 GUILD = discord.Object(SANDBOX_GUILD_ID)
@@ -432,6 +435,24 @@ async def test_embeds_over_6000_characters_are_refused(
     with pytest.raises(discord.HTTPException) as caught:
         await general(bot).send(embeds=embeds)
     assert caught.value.code == 50035
+    discord_emulator.spec_errors.clear()
+
+
+@pytest.mark.asyncio
+async def test_body_to_a_route_the_contract_lacks_is_a_violation(
+    discord_emulator: Emulator, bot: SandboxTestBot, tmp_path: Path
+) -> None:
+    """With a contract that lacks the route, a message body is recorded as unchecked (which
+    fails the test at teardown) instead of passing for valid; the message is still posted."""
+    contract = load_contract()
+    del contract["routes"][MESSAGE_ROUTE]
+    stale = tmp_path / "contract.json"
+    stale.write_text(dumps(contract), encoding="utf-8")
+    discord_emulator.server.spec = SpecValidator(stale)
+    await general(bot).send("unchecked")
+    violations = [(v.kind, v.route) for v in discord_emulator.spec_errors]
+    assert violations == [("uncovered", MESSAGE_ROUTE)]
+    assert [m.content for m in discord_emulator.messages("general")] == ["unchecked"]
     discord_emulator.spec_errors.clear()
 
 
