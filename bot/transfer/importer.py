@@ -32,6 +32,8 @@ cannot be edited, such a near match is reported and skipped rather than overwrit
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,8 +59,16 @@ from bot.transfer.parsing import EventRow, Parsed, ReactionRow, read_text
 from db import Store
 
 Validated = tuple[dict[str, Any], list[dict[str, Any]]]
-#: New events added per transaction: large enough to import thousands of rows a second.
-BATCH = 500
+#: A write transaction of an import holds the store's write lock for about this long at
+#: most, and after about this long of writing the import steps aside for `STEP_ASIDE`, so
+#: the bot's own writers (a moderator's /event add, the dispatcher) get in between. SQLite
+#: has one writer; PostgreSQL has none of this lock, and the pauses cost little there.
+HOLD = 0.5
+STEP_ASIDE = 0.1
+#: New events per transaction: it starts small (with --alert each event may fan out to
+#: thousands of deliveries, written in the event's own transaction) and adapts to `HOLD`.
+FIRST_BATCH = 20
+MAX_BATCH = 5000
 #: Fields a row cannot be imported without: a bad one skips the row.
 _ESSENTIAL = ("date", "category", "external_id")
 #: Fields `validation.event` fills in itself when blank.
@@ -162,6 +172,8 @@ class _Importer:
         self.claimed: set[int] = set()
         #: New events waiting to be added together.
         self.pending: list[_New] = []
+        self.batch = FIRST_BATCH
+        self.turns = _Turns()
 
     async def run(self) -> ImportReport:
         settings = await get_settings(self.store, self.scope.guild_id)
@@ -171,7 +183,7 @@ class _Importer:
             self._remember(event)
         for row in self.parsed.events:
             await self._guarded(row.line, row.error, self._event, row)
-            if len(self.pending) >= BATCH:
+            if len(self.pending) >= self.batch:
                 await self._flush()
         await self._flush()
         if self.parsed.reactions:
@@ -276,6 +288,7 @@ class _Importer:
         event, changed = await update_event_fields(
             self.store, self.scope, existing.id, raw, alert=self.alert, notes=notes
         )
+        await self.turns.wrote()
         if reason is not None:
             event = await retract_event(self.store, self.scope, event.id, reason)
             changed = [*changed, "confidence"]
@@ -317,6 +330,7 @@ class _Importer:
         if not batch:
             return
         try:
+            started = time.monotonic()
             events = await insert_validated(
                 self.store,
                 self.scope,
@@ -325,6 +339,11 @@ class _Importer:
                 now=None,
                 notes=[new.notes for new in batch],
             )
+            took = time.monotonic() - started
+            # Size the next batch to fill about 80% of HOLD at the rate this one ran.
+            fit = int(len(batch) * 0.8 * HOLD / max(took, 1e-3))
+            self.batch = max(1, min(MAX_BATCH, fit, 2 * len(batch) + FIRST_BATCH))
+            await self.turns.wrote()
         except LaunchWatchError:
             for new in batch:
                 await self._guarded(new.line, None, self._add_one, new)
@@ -454,6 +473,20 @@ def _validated(raw: dict[str, Any], existing: Event | None, reason: str | None) 
     if reason is not None:
         raw["confidence"] = _before_retraction(existing, raw.get("sources"))
     return validation.event(raw)
+
+
+class _Turns:
+    """Step aside for `STEP_ASIDE` after about `HOLD` seconds of back-to-back writes: SQLite
+    gives its lock to whoever asks when it is free, and a waiting process's busy handler
+    polls, so an import that commits and begins again at once could starve it."""
+
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+
+    async def wrote(self) -> None:
+        if time.monotonic() - self.since >= HOLD:
+            await asyncio.sleep(STEP_ASIDE)
+            self.since = time.monotonic()
 
 
 def _before_retraction(existing: Event | None, sources: Any) -> str:
