@@ -145,13 +145,14 @@ async def import_file(
     path = Path(path)
     if fmt not in ("cns", "csv", "json"):
         raise ValueError(f"unknown import format {fmt!r}; use cns, csv or json")
-    text = read_text(path)
+    source = read_text(path)
     if fmt == "cns":
-        parsed = cns.parse(text, path)
+        parsed = cns.parse(source.text, path)
     elif fmt == "csv":
-        parsed = records.parse_csv(text, path)
+        parsed = records.parse_csv(source.text, path)
     else:
-        parsed = records.parse_json(text, path)
+        parsed = records.parse_json(source.text, path)
+    parsed.notes[:0] = source.notes  # lines read as cp1252: reported with the others
     return await _Importer(store, scope, alert, parsed).run()
 
 

@@ -32,12 +32,14 @@ from bot.services import Scope, TimelineFilter, list_events
 from bot.services.reactions import all_reactions
 from bot.transfer import cns
 from bot.transfer.parsing import (
+    MAX_JSON_DEPTH,
     EventRow,
     Parsed,
     ReactionRow,
     UnreadableFile,
     csv_records,
     header_key,
+    json_too_deep,
 )
 from db import Store
 
@@ -216,8 +218,13 @@ def _record_sources(value: Any) -> list[dict[str, Any]]:
         text = value.strip()
         if not text.startswith("["):
             return cns.parse_sources(text)
+        if json_too_deep(text) is not None:
+            raise ValidationError(
+                "sources",
+                f'nests deeper than {MAX_JSON_DEPTH} levels; give a list like [{{"url": …}}].',
+            )
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             raise ValidationError(
                 "sources", f'is not a JSON list ({exc.msg}); give a list like [{{"url": …}}].'
@@ -282,8 +289,15 @@ def parse_json(text: str, path: Path) -> Parsed:
 
     A problem names the line where that object starts in the file.
     """
+    deep = json_too_deep(text)
+    if deep is not None:
+        raise UnreadableFile(
+            f"{path} nests deeper than {MAX_JSON_DEPTH} levels at line {deep}; a LaunchWatch "
+            "export nests 5 (an event's sources in the events list). Export it again, or "
+            "fix it there."
+        )
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -324,6 +338,15 @@ def parse_json(text: str, path: Path) -> Parsed:
     return out
 
 
+def _json_int(digits: str) -> int | str:
+    """A JSON integer; one too long for `int` (over 4300 digits) stays text, for its
+    field's check to refuse, rather than a ValueError ending the import."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -333,7 +356,7 @@ def _item_lines(text: str) -> dict[str, list[int]]:
     Walks the already-validated document with `raw_decode`, so offsets are exact; a bare
     list counts as "events". Duplicate keys: the last wins, as in `json.loads`.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_json_int)
     newlines = [m.start() for m in re.finditer("\n", text)]
 
     def line_of(offset: int) -> int:

@@ -208,6 +208,41 @@ def test_import_of_unreadable_file_exits_1(tmp_path: Path) -> None:
     assert "missing.csv" in result.stderr
 
 
+def test_import_of_too_deep_json_exits_1_with_one_line(tmp_path: Path) -> None:
+    """JSON nested 100,000 deep (a RecursionError inside json.loads) is an unreadable file:
+    exit 1, one line naming the line and the limit, no traceback, nothing imported."""
+    path = tmp_path / "deep.json"
+    path.write_text('{"events": [\n' + "[" * 100_000 + "]" * 100_000 + "\n]}\n", "utf-8")
+    result = cli(tmp_path, "db", "import", str(path), "--format", "json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Cannot read {path}: {path} nests deeper than 8 levels at line 2; a LaunchWatch "
+        "export nests 5 (an event's sources in the events list). Export it again, or fix it "
+        "there."
+    ]
+    listed = cli(tmp_path, "events", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_import_names_the_line_that_is_not_utf8(tmp_path: Path) -> None:
+    """A UTF-8 CSV with one line saved as cp1252 imports every row, and stderr names that
+    line; the other line keeps its UTF-8."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "external_id,occurred_on,category,summary\na:1,2024,srbm,Gangneung \u2014 \uac15\ub989\n"
+        .encode() + "a:2,2024,srbm,Kim\u2019s statement\n".encode("cp1252")
+    )  # fmt: skip
+    result = cli(tmp_path, "db", "import", str(path), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "line 3: not UTF-8; read as Windows-1252 (cp1252): check its text, or save the file "
+        "again as UTF-8."
+    ]
+    listed = cli(tmp_path, "events", "list", "--json")
+    summaries = sorted(e["summary"] for e in json.loads(listed.stdout))
+    assert summaries == ["Gangneung \u2014 \uac15\ub989", "Kim\u2019s statement"]
+
+
 def test_no_command_and_no_token_opens_the_sandbox(tmp_path: Path) -> None:
     """`python -m bot` without a token says so first, then runs the sandbox console."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LAUNCHWATCH_", "DISCORD_"))}
