@@ -213,8 +213,10 @@ def cmd_db_import(args: argparse.Namespace, config: Config) -> int:
         except UnreadableFile as exc:
             print(message("unreadable", args.file, exc), file=sys.stderr)
             return 1
-        for line, reason in report.problems:
-            print(message("problem", line, reason), file=sys.stderr)
+        said = [(line, message("problem", line, reason)) for line, reason in report.problems]
+        said += [(w.line, message("warning", w)) for w in report.warnings]
+        for _, text in sorted(said, key=lambda pair: pair[0]):
+            print(text, file=sys.stderr)
         print(report.summary())
         return 0
 

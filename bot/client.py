@@ -73,7 +73,8 @@ class LaunchWatch(commands.AutoShardedBot):
         return self._store
 
     def scope(self, interaction: discord.Interaction) -> Scope:
-        """Who acts, for which guild, seeing which publishers (DESIGN.md, "Who sees what")."""
+        """Who acts, for which guild, seeing which publishers (docs/architecture.md, "Who sees
+        what")."""
         guild_id = interaction.guild_id or 0
         return Scope(guild_id, interaction.user.id, tuple(self.config.publisher_guilds))
 
@@ -119,7 +120,8 @@ class LaunchWatch(commands.AutoShardedBot):
             log.info("synced %d commands globally", len(synced))
 
     def owns_guild(self, guild_id: int) -> bool:
-        """Whether this process runs the shard that holds the guild (DESIGN.md, "Scale")."""
+        """Whether this process runs the shard that holds the guild (docs/architecture.md,
+        "Scale")."""
         shard_ids = self.config.get("discord", "shard_ids")
         count = self.config.get("discord", "shard_count") or 1
         return not shard_ids or (guild_id >> 22) % count in shard_ids

@@ -6,6 +6,10 @@ the other processes wake at once instead of at their next sweep. The SQL in
 `db/queries.py` is shared with SQLite; `PostgresConn` turns its `?` placeholders into
 `$n` and gives values the loose typing SQLite's column affinity gives them.
 
+Two processes may change one event at once: a change reads the event row locked
+(`for_update`), and an external id is checked free and inserted under an advisory lock
+on its name (`lock`), as a row not yet inserted cannot be locked.
+
 A store may live in its own schema: `PostgresStore.open(url, schema="lw")`, or a
 `?search_path=lw` query in the URL (asyncpg passes unknown URL parameters to the server
 as settings). The tests give each test a schema of its own this way.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -95,6 +100,19 @@ def _coerce(value: Any, kind: str) -> Any:
     return value
 
 
+def lock_key(name: str) -> int:
+    """The advisory-lock key for a name: the first 8 bytes of the BLAKE2b digest of
+    `launchwatch:<name>`, as a signed bigint.
+
+    Every process must derive the same key, so not Python's `hash()` (salted per
+    process). Nor PostgreSQL's `hashtext()`: undocumented, and 32 bits, where 64 make an
+    accidental collision (which would only make two unrelated locks wait on each other)
+    negligible. The prefix keeps clear of other applications' keys on a shared server;
+    single-bigint keys never meet `migrate`'s two-int4 keys."""
+    digest = hashlib.blake2b(f"launchwatch:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class PostgresConn:
     """`Conn` over an asyncpg connection: portable SQL in, dicts out."""
 
@@ -166,6 +184,23 @@ class PostgresConn:
         sql = translate(sql)
         row = await self.conn.fetchrow(sql, *await self._args(sql, params))
         return dict(row) if row is not None else None
+
+    def for_update(self, select: str) -> str:
+        """`select` locking the rows it reads until the transaction ends. NO KEY UPDATE is
+        the lock the UPDATE that follows takes anyway: it makes a second edit of the row
+        wait, and then read the row as the first left it, but does not hold up inserting
+        a source or reaction that merely refers to the row (as FOR UPDATE would)."""
+        return f"{select} FOR NO KEY UPDATE"
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Take a transaction-scoped advisory lock per name (`lock_key`), in key order so
+        that two transactions locking overlapping sets cannot deadlock. Released at commit
+        or rollback; outside a transaction it would be released at once."""
+        keys = sorted({lock_key(n) for n in names})
+        if keys:
+            await self.conn.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k", keys
+            )
 
 
 def _store_error(exc: BaseException, url: str) -> StoreError:

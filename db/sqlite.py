@@ -68,6 +68,16 @@ class SQLiteConn:
         row = await cur.fetchone()
         return dict(row) if row is not None else None
 
+    def for_update(self, select: str) -> str:
+        """`select` as it is: every transaction here began IMMEDIATE, holding the file's
+        one write lock (against other processes too) until it ends, so nothing else can
+        change a row between a transaction's read and its write."""
+        return select
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Nothing to take: the write lock this transaction holds already covers them."""
+        return None
+
 
 async def _connect(path: str) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)

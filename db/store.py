@@ -71,6 +71,16 @@ class Conn(Protocol):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
+    def for_update(self, select: str) -> str:
+        """`select` made to lock the rows it reads until the transaction ends, so a
+        read-then-write (an event's revision number) cannot interleave with another."""
+        ...
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Hold a lock on each name until the transaction ends: for rows that do not
+        exist yet (an external id about to be checked, then inserted)."""
+        ...
+
 
 class Store(ABC):
     """A database holding LaunchWatch's data model."""

@@ -139,6 +139,7 @@ class Console:
         self.seen: dict[int, int] = {}  # message id -> edit count already shown
         # Messages shown with buttons, newest first, with who may press them (None: anyone).
         self.clickable: list[tuple[MessageRecord, str | None]] = []
+        self.reported = 0  # how many of the emulator's contract violations were shown
         self.mark_all_seen()
 
     # -- output ----------------------------------------------------------------------------
@@ -188,10 +189,32 @@ class Console:
             if not edited:
                 self.remember_buttons(message, None)
 
+    def report_violations(self) -> None:
+        """Every body the bot sent that broke Discord's contract, loudly, as soon as seen: the
+        sandbox must never show a bot that real Discord would refuse without saying so."""
+        found = self.emulator.spec_errors
+        self.reported = min(self.reported, len(found))
+        for violation in found[self.reported :]:
+            log.error(
+                "body Discord would refuse (%s) on %s %s: %s; body: %r",
+                violation.kind,
+                violation.method,
+                violation.path,
+                violation.errors,
+                violation.body,
+            )
+            problems = _problems(violation.errors)
+            self.say(
+                *wrap(words("violation", violation.kind, violation.route, problems), self.width)
+            )
+        self.reported = len(found)
+
     # -- the loop --------------------------------------------------------------------------
 
-    async def run(self, source: LineSource, *, echo: bool) -> None:
-        """Until ``quit`` or the end of input; ``echo`` prints each line after its prompt."""
+    async def run(self, source: LineSource, *, echo: bool) -> int:
+        """Until ``quit`` or the end of input; ``echo`` prints each line after its prompt.
+
+        Returns the exit status: 1 when any body broke the contract during the session."""
         while True:
             prompt = self.prompt()
             text = await source(prompt)
@@ -202,7 +225,12 @@ class Console:
             if not await self.handle(text):
                 break
         self.show_news()  # what arrived during the last line's settle time and after
+        self.report_violations()
+        broken = len(self.emulator.spec_errors)
+        if broken:
+            self.say(*wrap(words("violations_total", broken), self.width))
         self.say(words("bye"))
+        return 1 if broken else 0
 
     async def handle(self, text: str) -> bool:
         """One line; False when it asks to leave. Mistakes print a line and the console goes on."""
@@ -219,6 +247,7 @@ class Console:
         if self.settle > 0:
             await asyncio.sleep(self.settle)
         self.show_news()
+        self.report_violations()
         return True
 
     async def dispatch(self, line: Line) -> None:
@@ -483,6 +512,18 @@ def _choice(option: dict[str, Any], value: str) -> str:
     raise LineError(words("not_a_choice", option["name"], value, known))
 
 
+def _problems(errors: dict[str, Any], path: tuple[str, ...] = ()) -> list[str]:
+    """Discord's nested ``errors`` as ``embeds.0.description: Must be 4096 or fewer…`` lines."""
+    found: list[str] = []
+    for key, value in errors.items():
+        if key == "_errors":
+            where = ".".join(path)
+            found += [f"{where}: {e['message']}" if where else e["message"] for e in value]
+        elif isinstance(value, dict):
+            found += _problems(value, (*path, key))
+    return found
+
+
 def _buttons(message: MessageRecord) -> list[dict[str, Any]]:
     """The message's pressable buttons (link buttons have no custom_id and open a page)."""
     rows = _rows(message.components)
@@ -572,7 +613,8 @@ async def sandbox_session(
     echo: bool,
     settle: float = SETTLE,
 ) -> int:
-    """Start the emulator and the real bot over ``db`` (seeded if new), then run the console."""
+    """Start the emulator and the real bot over ``db`` (seeded if new), then run the console;
+    the console's exit status (1 when a body broke Discord's contract)."""
     from bot.sandbox.harness import running_bot, sandbox_config
     from bot.seed import seed_example
     from bot.services import Scope
@@ -599,12 +641,13 @@ async def sandbox_session(
                     if not echo:
                         console.say(*wrap(words("intro"), console.width))
                     console.mark_all_seen()
-                    await console.run(source, echo=echo)
+                    console.report_violations()  # the command sync, before the first line
+                    status = await console.run(source, echo=echo)
             finally:
                 await emulator.stop()
     finally:
         await store.close()
-    return 0
+    return status
 
 
 def _settle(config: Config) -> float:
@@ -615,8 +658,9 @@ def _settle(config: Config) -> float:
 def run_sandbox(
     config: Config, *, db: str | Path | None = None, script: str | Path | None = None
 ) -> int:
-    """The CLI's entry: 0 when done, 1 when the script is unusable. A store that cannot be
-    opened raises `StoreError` before anything starts (the CLI says why, and exits 2)."""
+    """The CLI's entry: 0 when done, 1 when the script is unusable or when a body the bot
+    sent broke Discord's contract. A store that cannot be opened raises `StoreError` before
+    anything starts (the CLI says why, and exits 2)."""
     path = Path(db or config.get("sandbox", "db")).expanduser()
     if isinstance(sys.stdout, io.TextIOWrapper):  # box drawing on a console that lacks it
         sys.stdout.reconfigure(errors="replace")

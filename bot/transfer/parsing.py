@@ -1,7 +1,8 @@
 """Reading a file into rows: decoding, CSV records with their line numbers, and row types.
 
 Parsing happens before anything is written, so a file that cannot be read as a whole
-(`UnreadableFile`) changes nothing, while a bad row only costs that row.
+(`UnreadableFile`) changes nothing, a row without a readable date or category only costs
+that row, and any other field that cannot be read only costs that field.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class EventRow:
     `raw` uses the keys `validation.event` accepts. A retracted event carries its reason
     apart (the services refuse confidence=retracted on add; see importer). `origin` is the
     exporting store's (guild_id, id, created_at), used to recognise `lw:<id>` rows.
+    `unreadable` names the fields the parser could not read (field, or `time` for a launch
+    time, -> why): they are left out of `raw`, and the importer warns and keeps what is
+    stored. `notes` keeps the file's text of a value it does not say exactly (`between 25
+    and 90 km`), for the event's change log.
     """
 
     line: int
@@ -35,6 +40,8 @@ class EventRow:
     retraction_reason: str | None = None
     origin: tuple[int, int, str] | None = None
     error: str | None = None
+    unreadable: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,14 +1,17 @@
 """LaunchWatch's own export formats, both ways: JSON (events and reactions) and CSV (events).
 
-Both use DESIGN.md's field names (`Event.as_record()`, `Reaction.as_record()`). Every
-exported event carries an external_id, its own or `lw:<id>`, so importing the file again
-updates rather than duplicates; a reaction names its event by `event_external_id`.
+Both use the data model's field names (docs/architecture.md, "Data model";
+`Event.as_record()`, `Reaction.as_record()`). Every exported event carries an
+external_id, its own or `lw:<id>`, so importing the file again updates rather than
+duplicates; a reaction names its event by `event_external_id`.
 Store-assigned fields (id, guild_id, created_by, created_at, updated_at, revision) are
 written for reference and ignored on import, except to recognise an `lw:<id>` event
 exported from this very guild (see importer).
 
 On import a missing column or key leaves that field as the services default it; an
-empty cell or null clears it. Unknown columns and keys are ignored with a note.
+empty cell or null clears it. Unknown columns and keys are ignored with a note. A value
+that cannot be read (sources that are not a JSON list here; a count of "several" or a
+platform of "bicycle" in the importer) costs only that field: see importer.
 """
 
 from __future__ import annotations
@@ -124,10 +127,14 @@ def _keys(events: Sequence[models.Event]) -> dict[int, str]:
 # -- import: records to raw service input -------------------------------------------------
 def event_row(line: int, record: Mapping[str, Any]) -> EventRow:
     """One exported event record as the services' raw input (or why it cannot be read)."""
+    unreadable: dict[str, str] = {}
     try:
         raw: dict[str, Any] = {f: record[f] for f in _PLAIN_EVENT_FIELDS if f in record}
         raw["date"] = _record_date(record)
-        raw["sources"] = _record_sources(record.get("sources"))
+        try:
+            raw["sources"] = _record_sources(record.get("sources"))
+        except ValidationError as exc:
+            raw["sources"], unreadable["sources"] = None, exc.fix
         confidence = record.get("confidence")
         reason = record.get("retraction_reason")
         retracted = isinstance(confidence, str) and confidence.strip().lower() == "retracted"
@@ -147,6 +154,7 @@ def event_row(line: int, record: Mapping[str, Any]) -> EventRow:
             raw=raw,
             retraction_reason=str(reason) if retracted else None,
             origin=_origin(record),
+            unreadable=unreadable,
         )
     except ValidationError as exc:
         return EventRow(line, error=f"{exc.field}: {exc.fix}")
@@ -230,7 +238,7 @@ def _origin(record: Mapping[str, Any]) -> tuple[int, int, str] | None:
 
 # -- import: CSV --------------------------------------------------------------------------
 def parse_csv(text: str, path: Path) -> Parsed:
-    """Our CSV export: a header of DESIGN.md field names, one event a row."""
+    """Our CSV export: a header of the data model's field names, one event a row."""
     records = csv_records(text, path)
     first = next(records, None)
     if first is None:

@@ -1,4 +1,4 @@
-"""The SQLite store: migrations, DESIGN.md's tables and indexes, WAL and foreign keys."""
+"""The SQLite store: migrations, the data model's tables and indexes, WAL and foreign keys."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from db import Store, open_store
 from db.store import migrations
 from tests.conftest import GUILD
 
-#: DESIGN.md's data model: every table and the fields it names (sources live in `source`).
+#: The data model (docs/architecture.md, "Data model"): every table and the fields it
+#: names (sources live in `source`).
 DATA_MODEL = {
     "event": {
         "id", "guild_id", "external_id", "occurred_on", "date_precision", "occurred_at",
@@ -32,7 +33,7 @@ DATA_MODEL = {
     },
     "subscription": {
         "id", "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
-        "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+        "mention_role_id", "mode", "digest_every", "digest_time", "timezone", "last_digest_at",
         "state", "broken_reason", "created_by",
     },
     "delivery": {
@@ -179,7 +180,7 @@ class TestMigrations:
 
     @pytest.mark.parametrize("table", sorted(DATA_MODEL))
     async def test_every_table_has_design_field_names(self, empty: Store, table: str) -> None:
-        """Each table of the data model exists with every field DESIGN.md names."""
+        """Each table of the data model exists with every field docs/architecture.md names."""
         await empty.migrate()
 
         assert DATA_MODEL[table] <= await columns(empty, table)
@@ -319,7 +320,7 @@ class TestIndexes:
 
 
 class TestRows:
-    """Rows come back as DESIGN.md's field names, lists decoded."""
+    """Rows come back as the data model's field names, lists decoded."""
 
     async def test_subscription_filters_come_back_as_lists(self, store: Store) -> None:
         """Subscription filters are stored as JSON and read back as lists."""
