@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from db.queries import Queries
-from db.store import Row, Store, migrations
+from db.store import Row, Store, StoreError, migrations, refuse_newer
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,26 @@ class PostgresConn:
             )
 
 
+def _store_error(exc: BaseException, url: str) -> StoreError:
+    """What a failed connection means for the person who configured `url`."""
+    parts = urlsplit(url)
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        database = parts.path.lstrip("/") or parts.username or ""
+        return StoreError("no_database", url, detail, subject=database)
+    if isinstance(
+        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return StoreError("refused", url, detail, subject=parts.username or "")
+    if isinstance(exc, OSError | TimeoutError | asyncpg.CannotConnectNowError):
+        try:
+            port = parts.port or 5432
+        except ValueError:  # not a number: asyncpg would have said so first
+            port = 5432
+        return StoreError("unreachable", url, detail, subject=f"{parts.hostname}:{port}")
+    return StoreError("other", url, detail)
+
+
 class PostgresStore(Store):
     backend = "postgres"
 
@@ -218,11 +238,26 @@ class PostgresStore(Store):
     async def open(
         cls, url: str, *, schema: str | None = None, max_size: int = 10
     ) -> PostgresStore:
-        """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given."""
-        pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, server_settings=cls._settings(url, schema)
-        )
+        """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given;
+        `StoreError` when the server, the database or the schema is not there."""
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_size, server_settings=cls._settings(url, schema)
+            )
+        except Exception as exc:  # asyncpg's, the socket's or the URL parser's
+            raise _store_error(exc, url) from exc
         assert pool is not None
+        try:
+            # A search_path naming no schema that exists connects fine; only the first
+            # CREATE TABLE would fail, with "no schema has been selected to create in".
+            if await pool.fetchval("SELECT current_schema()") is None:
+                wanted = schema or parse_qs(urlsplit(url).query).get("search_path", ["public"])[0]
+                raise StoreError("no_schema", url, subject=wanted)
+        except BaseException as exc:
+            await pool.close()
+            if isinstance(exc, OSError | asyncpg.PostgresError):
+                raise _store_error(exc, url) from exc
+            raise
         return cls(url, pool, schema)
 
     @staticmethod
@@ -255,31 +290,41 @@ class PostgresStore(Store):
 
     async def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction under an advisory lock,
-        so two processes starting together apply each migration exactly once."""
+        so two processes starting together apply each migration exactly once. A failed
+        one is rolled back and named (`StoreError`), as is a store newer than this code."""
         applied = []
         async with self._pool.acquire() as conn:
             for version, name, sql in migrations("postgres"):
-                async with conn.transaction():
-                    await conn.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext('launchwatch.migrate'), "
-                        "hashtext(COALESCE(current_schema(), '')))"
-                    )
-                    await conn.execute(
-                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                        'name TEXT NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
-                    )
-                    current = await conn.fetchval(
-                        "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-                    )
-                    if version <= current:
-                        continue
-                    await conn.execute(sql)
-                    await conn.execute(
-                        "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
-                        version,
-                        name,
-                        datetime.now(UTC).isoformat(),
-                    )
+                step = "schema_version"
+                try:
+                    async with conn.transaction():
+                        await conn.execute(
+                            "SELECT pg_advisory_xact_lock(hashtext('launchwatch.migrate'), "
+                            "hashtext(COALESCE(current_schema(), '')))"
+                        )
+                        await conn.execute(
+                            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER "
+                            'PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
+                        )
+                        current = await conn.fetchval(
+                            "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+                        )
+                        refuse_newer(self.url, "postgres", current)
+                        if version <= current:
+                            continue
+                        step = name
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_version (version, name, applied_at) "
+                            "VALUES ($1, $2, $3)",
+                            version,
+                            name,
+                            datetime.now(UTC).isoformat(),
+                        )
+                except asyncpg.PostgresError as exc:
+                    raise StoreError("migration_failed", self.url, str(exc), subject=step) from exc
+                except OSError as exc:
+                    raise _store_error(exc, self.url) from exc
                 applied.append(version)
         return applied
 

@@ -15,7 +15,6 @@ import io
 import logging
 import os
 import shlex
-import sqlite3
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -619,27 +618,35 @@ async def sandbox_session(
     from bot.sandbox.harness import running_bot, sandbox_config
     from bot.seed import seed_example
     from bot.services import Scope
+    from db import open_store
 
     fresh = not await asyncio.to_thread(db.exists)
     log_path = db.with_suffix(".log")
-    with logging_to(log_path):
-        emulator = Emulator()
-        await emulator.start()
-        emulator.patch_discord()
-        try:
-            async with running_bot(sandbox_config(db, config), emulator) as bot:
-                console = Console(emulator, out, settle=settle)
-                console.say(*wrap(words("started", db, log_path, fresh), console.width))
-                if fresh:
-                    scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
-                    console.say(words("seeded", await seed_example(bot.store, scope)))
-                if not echo:
-                    console.say(*wrap(words("intro"), console.width))
-                console.mark_all_seen()
-                console.report_violations()  # the command sync, before the first line
-                status = await console.run(source, echo=echo)
-        finally:
-            await emulator.stop()
+    bot_config = sandbox_config(db, config)
+    # Opened (and migrated) before anything starts: a store that cannot be raises
+    # StoreError at once, with nothing left running.
+    store = await open_store(bot_config.database_url)
+    try:
+        with logging_to(log_path):
+            emulator = Emulator()
+            await emulator.start()
+            emulator.patch_discord()
+            try:
+                async with running_bot(bot_config, emulator, store=store) as bot:
+                    console = Console(emulator, out, settle=settle)
+                    console.say(*wrap(words("started", db, log_path, fresh), console.width))
+                    if fresh:
+                        scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
+                        console.say(words("seeded", await seed_example(bot.store, scope)))
+                    if not echo:
+                        console.say(*wrap(words("intro"), console.width))
+                    console.mark_all_seen()
+                    console.report_violations()  # the command sync, before the first line
+                    status = await console.run(source, echo=echo)
+            finally:
+                await emulator.stop()
+    finally:
+        await store.close()
     return status
 
 
@@ -648,36 +655,15 @@ def _settle(config: Config) -> float:
     return float(config.get("sandbox", "settle"))
 
 
-def _unusable_store(path: Path) -> str | None:
-    """Why an existing file is no SQLite store, found before the bot starts: a failed open
-    inside the bot would leave aiosqlite's (non-daemon) thread running, and the process hung."""
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(path)) as db:
-            db.execute("PRAGMA schema_version").fetchone()
-    except sqlite3.Error as exc:
-        return str(exc)
-    return None
-
-
 def run_sandbox(
     config: Config, *, db: str | Path | None = None, script: str | Path | None = None
 ) -> int:
-    """The CLI's entry: 0 when done, 1 when the script or the store is unusable, or when a
-    body the bot sent broke Discord's contract."""
+    """The CLI's entry: 0 when done, 1 when the script is unusable or when a body the bot
+    sent broke Discord's contract. A store that cannot be opened raises `StoreError` before
+    anything starts (the CLI says why, and exits 2)."""
     path = Path(db or config.get("sandbox", "db")).expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)  # as the store itself would
-    except OSError as exc:
-        print(words("no_db_folder", path, exc.strerror or exc), file=sys.stderr)
-        return 1
     if isinstance(sys.stdout, io.TextIOWrapper):  # box drawing on a console that lacks it
         sys.stdout.reconfigure(errors="replace")
-    problem = _unusable_store(path)
-    if problem:
-        print(words("bad_store", path, problem), file=sys.stderr)
-        return 1
     if script is not None:
         try:
             text = Path(script).read_text(encoding="utf-8")
