@@ -5,8 +5,8 @@ every few seconds for rows other processes wrote. Each channel's rows go out in 
 one at a time; the pacer keeps the whole fan-out under Discord's limits. Every post
 carries its delivery's nonce (`enforce_nonce`), so a resend after a crash or a time-out
 returns the first message instead of posting twice; retries stop before Discord's nonce
-window has passed. Failures are classified by Discord's JSON error code (DESIGN.md,
-"Dispatch").
+window has passed. Failures are classified by Discord's JSON error code
+(docs/architecture.md, "Dispatch").
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Dispatcher:
         self._queues: dict[int, deque[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
-        # The shards whose guilds' deliveries this process sends (DESIGN.md, "Scale").
+        # The shards whose guilds' deliveries this process sends (docs/architecture.md, "Scale").
         self.shards: tuple[int, ...] = tuple(config.get("discord", "shard_ids"))
         self.shard_count: int = config.get("discord", "shard_count") or 1
         self.sent = 0
@@ -240,7 +240,8 @@ class Dispatcher:
         return await self._correct(row, sub, event)
 
     async def _correct(self, row: dict[str, Any], sub: Subscription, event: Event) -> int | None:
-        """Edit the original in place, then reply with what changed (DESIGN.md, "Correct or retract")."""
+        """Edit the original in place, then reply with what changed (docs/architecture.md,
+        "Correct or retract")."""
         async with self.store.read() as q:
             original = await q.sent_alert(sub.id, event.id)
             changes = await _changes(q, event.id, row["revision"])
