@@ -133,9 +133,10 @@ def test_a_url_that_grows_when_made_safe_never_breaks_a_link() -> None:
     Wikipedia's) is shown as its title: drawn as a link it would fill a field alone, and a
     cut would leave `[title](<https://…` as raw text."""
     wiki = "https://en.wikipedia.org/wiki/" + "Hwasong_(missile)" * 15  # 285 characters
-    sources = (Source(url="https://example.org/a", title="Short"),) + tuple(
-        Source(url=f"{wiki}{i}", title=f"Wiki {i}", publisher=marked(200, "pub")) for i in range(9)
-    )
+    wikis = [
+        Source(url=f"{wiki}{i}", title=f"Wiki {i}", publisher=marked(200, "p")) for i in range(9)
+    ]
+    sources = (Source(url="https://example.org/a", title="Short"), *wikis)
     event = long_event(sources=sources)
     fitted = embeds.embed("commands/launch.j2", **launch_context(event)).to_dict()
     assert_fits(fitted)
