@@ -26,10 +26,9 @@ from pathlib import Path
 
 from bot import services
 from bot.config import Config
-from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator, sandbox_world
+from bot.emulator.api import Channel, Emulator, InteractionNotAnswered, new_snowflake
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.interactions import InteractionNotAnswered
-from bot.sandbox.world import Channel, new_snowflake
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 from bot.services import Scope
 
 POST = "POST /channels/{channel_id}/messages"

@@ -22,14 +22,9 @@ import time
 from pathlib import Path
 
 from bot import services
-from bot.sandbox import (
-    ALERTS_CHANNEL_ID,
-    MODERATOR_USER_ID,
-    SANDBOX_GUILD_ID,
-    Emulator,
-    sandbox_world,
-)
+from bot.emulator.api import Emulator
 from bot.sandbox.harness import running_bot, sandbox_config
+from bot.sandbox.world import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 from bot.services import Scope
 
 POST = "POST /channels/{channel_id}/messages"

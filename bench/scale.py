@@ -58,7 +58,8 @@ from typing import Any
 
 from bot import services
 from bot.dates import PartialDate
-from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator, sandbox_world
+from bot.emulator.api import Emulator
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 from bot.services import Scope, TimelineFilter
 from bot.services.context import now_iso
 from bot.transfer import import_file

@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     try:
-        from bot.sandbox.console import run_sandbox
+        from bot.sandbox.session import run_sandbox
     except ImportError:
         print(message("no_sandbox"), file=sys.stderr)
         return 2

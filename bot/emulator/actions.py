@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.commands import CommandRefused, CommandRegistry
-from bot.sandbox.components import SELECT_TYPES, find_component, submitted
-from bot.sandbox.gateway import Gateway
-from bot.sandbox.interactions import (
+from .components import SELECT_TYPES, find_component, submitted
+from .gateway import Gateway
+from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     COMPONENT,
@@ -21,15 +20,16 @@ from bot.sandbox.interactions import (
     InvokeResult,
     Pending,
 )
-from bot.sandbox.records import MessageRecord, Store
-from bot.sandbox.world import Channel, Guild, Member, World
+from .records import MessageRecord, Recorder
+from .registry import CommandRefused, CommandRegistry
+from .world import Channel, Guild, Member, World
 
 
 class UserActions:
-    """The user-facing half of :class:`~bot.sandbox.emulator.Emulator`."""
+    """The user-facing half of :class:`~.emulator.Emulator`."""
 
     world: World
-    store: Store
+    store: Recorder
     registry: CommandRegistry
     hub: InteractionHub
     gateway: Gateway

@@ -5,15 +5,16 @@ The emulator checks every body the bot sends against Discord's own OpenAPI descr
 used once, to build this compact extract, which is committed as package data beside Discord's
 MIT licence::
 
-    python -m bot.sandbox.contract build --spec discord-api-spec/specs/openapi.json --commit SHA
+    python -m bot.emulator.contract build --spec discord-api-spec/specs/openapi.json --commit SHA
 
-For each route in :meth:`bot.sandbox.routes.Routes.table` whose operation takes
+For each route in :meth:`.routes.Routes.table` whose operation takes
 ``application/json``, the contract keeps that request schema (under ``routes``, keyed
 ``"METHOD /template"`` with the emulator's template) and every component schema it reaches
 (under ``components/schemas``, so the spec's local ``$ref``s still resolve). Annotations
 (``description``, ``title``, ``example(s)``) are dropped where they are schema keywords; a
 *property* of that name (an embed's ``description``, with its 4,096 limit) stays. Keys are
-sorted so a rebuild diffs cleanly. Nothing reads the spec at run time or test time.
+sorted so a rebuild diffs cleanly. Nothing reads the spec at run time or test time. What the
+command prints comes from ``contract.j2`` beside this module.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 CONTRACT_FILE = "discord_contract.json"
 LICENCE_FILE = "discord_contract.LICENSE"
+WORDS_FILE = "contract.j2"
 SPEC_REPOSITORY = "https://github.com/discord/discord-api-spec"
 SCHEMAS_REF = "#/components/schemas/"
 
@@ -77,9 +81,12 @@ def route_key(method: str, template: str) -> str:
 
 def served_routes() -> list[tuple[str, str]]:
     """(method, template) of every REST route the emulator serves, from its own route table."""
-    from bot.sandbox.emulator import Emulator
+    from .emulator import Emulator
+    from .world import User, World
 
-    return [(m, t) for m, t, _, _ in Emulator(validate=False).routes.table()]
+    bot = User(1, "contract", bot=True)
+    nowhere = World(bot=bot, application_id=bot.id, token="contract")
+    return [(m, t) for m, t, _, _ in Emulator(nowhere, validate=False).routes.table()]
 
 
 def strip_annotations(schema: Any) -> Any:
@@ -186,19 +193,24 @@ def _commit(value: str) -> str:
     return value.lower()
 
 
+def words(name: str, *args: Any) -> str:
+    """One line from a macro in ``contract.j2``: the command's wording lives there, not here."""
+    source = importlib.resources.files(__package__).joinpath(WORDS_FILE).read_text("utf-8")
+    module = jinja2.Environment(autoescape=False).from_string(source).module
+    return str(getattr(module, name)(*args)).strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.sandbox.contract", description=__doc__.split("\n\n")[0]
+        prog="python -m bot.emulator.contract", description=__doc__.split("\n\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     make = sub.add_parser("build", help="extract the contract from Discord's openapi.json")
     make.add_argument("--spec", type=Path, required=True, help="discord-api-spec's openapi.json")
     make.add_argument("--commit", type=_commit, required=True, help="the spec's git commit")
-    make.add_argument("--out", type=Path, help=f"default: bot/sandbox/{CONTRACT_FILE}")
+    make.add_argument("--out", type=Path, help=f"default: bot/emulator/{CONTRACT_FILE}")
     make.add_argument("--licence", type=Path, help=f"copy this LICENSE to {LICENCE_FILE}")
     args = parser.parse_args(argv)
-    from bot.sandbox.transcript import words
-
     try:
         target, text = build_file(args.spec, args.commit, args.out)
         if args.licence is not None:

@@ -1,7 +1,8 @@
 """The :class:`Emulator`: start a Discord look-alike, point discord.py at it, drive the bot.
 
-Tests, benchmarks and ``python -m bot sandbox`` all use this one facade; the parts behind it
-(gateway, routes, rate limits, contract checks, faults, records) stay replaceable.
+Tests, benchmarks and consoles all use this one facade over a :class:`~.world.World` they
+describe; the parts behind it (gateway, routes, rate limits, contract checks, faults, records)
+stay replaceable.
 """
 
 from __future__ import annotations
@@ -10,22 +11,22 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox.actions import UserActions
-from bot.sandbox.commands import CommandRegistry
-from bot.sandbox.faults import Faults
-from bot.sandbox.gateway import Gateway
-from bot.sandbox.interactions import InteractionHub, LateAnswer
-from bot.sandbox.messages import MessageFactory
-from bot.sandbox.ratelimit import RateLimiter, RouteLimit
-from bot.sandbox.records import Attachment, BodyViolation, MessageRecord, RequestRecord, Store
-from bot.sandbox.routes import Routes
-from bot.sandbox.server import Server
-from bot.sandbox.spec import SpecValidator
-from bot.sandbox.world import World, sandbox_world
+from .actions import UserActions
+from .faults import Faults
+from .gateway import Gateway
+from .interactions import InteractionHub, LateAnswer
+from .messages import MessageFactory
+from .ratelimit import RateLimiter, RouteLimit
+from .records import Attachment, BodyViolation, MessageRecord, Recorder, RequestRecord
+from .registry import CommandRegistry
+from .routes import Routes
+from .server import Server
+from .spec import SpecValidator
+from .world import World
 
 if TYPE_CHECKING:
     import discord
@@ -36,7 +37,7 @@ class Emulator(UserActions):
 
     def __init__(
         self,
-        world: World | None = None,
+        world: World,
         *,
         global_limit: int = 50,
         route_limits: dict[str, RouteLimit | tuple[int, float]] | None = None,
@@ -51,9 +52,9 @@ class Emulator(UserActions):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.world = world or sandbox_world()
+        self.world = world
         self.host, self.port = host, port
-        self.store = Store()
+        self.store = Recorder()
         self.limiter = RateLimiter(global_limit=global_limit, route_limits=route_limits)
         self.faults = Faults(seed=seed)
         self.factory = MessageFactory(self.world, self._attachment_url)
@@ -161,7 +162,7 @@ class Emulator(UserActions):
     ) -> AsyncIterator[discord.Client]:
         """Log ``client`` in, run it until READY and its GUILD_CREATEs, close it afterwards."""
         await client.login(self.world.token)
-        task = asyncio.create_task(client.connect(reconnect=True), name="sandbox-client")
+        task = asyncio.create_task(client.connect(reconnect=True), name="emulated-client")
         try:
             await self.wait_ready(timeout=timeout)
             yield client
@@ -306,11 +307,3 @@ class Emulator(UserActions):
 
     def _attachment_url(self, channel_id: int, attachment_id: int, filename: str) -> str:
         return f"http://{self.host}:{self.port}/attachments/{channel_id}/{attachment_id}/{filename}"
-
-
-@contextlib.asynccontextmanager
-async def running_emulator(**options: Any) -> AsyncIterator[Emulator]:
-    """``async with running_emulator(global_limit=5) as emu:`` started, patched, then stopped."""
-    emulator = Emulator(**options)
-    async with emulator:
-        yield emulator

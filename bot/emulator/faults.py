@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from bot.sandbox.errors import MISSING_ACCESS, MISSING_PERMISSIONS, UNKNOWN_CHANNEL
+from .errors import MISSING_ACCESS, MISSING_PERMISSIONS, UNKNOWN_CHANNEL
 
 CHANNEL_FAULTS = {
     MISSING_ACCESS: 403,

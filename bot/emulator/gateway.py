@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox.waiting import Changes
-from bot.sandbox.world import World
+from .waiting import Changes
+from .world import World
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, REQUEST_MEMBERS = 0, 1, 2, 6, 7, 8
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11

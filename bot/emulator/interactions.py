@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.errors import (
+from .errors import (
     ALREADY_ACKNOWLEDGED,
     INVALID_FORM_BODY,
     UNKNOWN_INTERACTION,
@@ -24,10 +24,10 @@ from bot.sandbox.errors import (
     DiscordError,
     field_error,
 )
-from bot.sandbox.messages import Body, MessageFactory
-from bot.sandbox.records import EPHEMERAL, LOADING, MessageRecord, Store
-from bot.sandbox.waiting import Changes
-from bot.sandbox.world import Channel, Guild, Member, World, new_snowflake
+from .messages import Body, MessageFactory
+from .records import EPHEMERAL, LOADING, MessageRecord, Recorder
+from .waiting import Changes
+from .world import Channel, Guild, Member, World, new_snowflake
 
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 # Callback types each interaction type may answer with.
@@ -138,7 +138,7 @@ class InteractionHub:
     def __init__(
         self,
         world: World,
-        store: Store,
+        store: Recorder,
         factory: MessageFactory,
         *,
         deadline: float = 3.0,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.records import EPHEMERAL, LOADING, Attachment, MessageRecord, compute_pings
-from bot.sandbox.world import Channel, World, iso_now, new_snowflake
+from .records import EPHEMERAL, LOADING, Attachment, MessageRecord, compute_pings
+from .world import Channel, World, iso_now, new_snowflake
 
 # Flags a sender may set: SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_COMPONENTS_V2.
 SETTABLE_FLAGS = (1 << 2) | (1 << 6) | (1 << 12) | (1 << 15)

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.permissions import Perm
+from .permissions import Perm
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -203,7 +203,7 @@ class BodyViolation:
     errors: dict[str, Any]
 
 
-class Store:
+class Recorder:
     """All channel messages (visible and ephemeral), requests and violations, with counters."""
 
     def __init__(self) -> None:

@@ -1,6 +1,6 @@
 """The synced command tree, as Discord keeps it, and turning a test's call into interaction data.
 
-A test says ``"event add", {"date": "2024-02-14"}``; this finds the synced top-level command,
+A test says ``"tag add", {"name": "faq"}``; this finds the synced top-level command,
 walks its subcommand group and subcommand, checks and converts every option the way the Discord
 client would before sending, and builds the ``resolved`` block for users, channels and roles.
 """
@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.permissions import permission_names
-from bot.sandbox.records import Attachment
-from bot.sandbox.world import Channel, Guild, Member, World, new_snowflake
+from .permissions import permission_names
+from .records import Attachment
+from .world import Channel, Guild, Member, World, new_snowflake
 
 SUB_COMMAND, SUB_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = (
@@ -112,7 +112,7 @@ class CommandRegistry:
         return list(self.guild_commands.get(guild_id, {}).values())
 
     def resolve(self, command: str, guild_id: int) -> ResolvedCommand:
-        """``"event add"`` -> the synced command, group and subcommand (guild first)."""
+        """``"tag add"`` -> the synced command, group and subcommand (guild first)."""
         names = command.strip().lstrip("/").split()
         if not names:
             raise CommandNotSynced("empty command")

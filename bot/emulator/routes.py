@@ -14,8 +14,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from bot.sandbox.commands import CommandRegistry
-from bot.sandbox.errors import (
+from .errors import (
     INVALID_FORM_BODY,
     MISSING_ACCESS,
     MISSING_PERMISSIONS,
@@ -24,12 +23,14 @@ from bot.sandbox.errors import (
     DiscordError,
     field_error,
 )
-from bot.sandbox.interactions import InteractionHub
-from bot.sandbox.messages import Body, MessageFactory
-from bot.sandbox.permissions import Perm
-from bot.sandbox.records import MessageRecord, Store
-from bot.sandbox.waiting import Changes
-from bot.sandbox.world import Channel, Guild, World
+from .interactions import InteractionHub
+from .messages import Body, MessageFactory
+from .permissions import Perm
+from .records import MessageRecord
+from .records import Recorder as Store  # its name before the move, kept in this file
+from .registry import CommandRegistry
+from .waiting import Changes
+from .world import Channel, Guild, World
 
 Reply = tuple[int, Any]
 

@@ -18,15 +18,15 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.sandbox.errors import INVALID_FORM_BODY, DiscordError, http_error, merge_errors
-from bot.sandbox.faults import Faults
-from bot.sandbox.gateway import Gateway
-from bot.sandbox.interactions import InteractionHub
-from bot.sandbox.messages import Body, Upload
-from bot.sandbox.ratelimit import RateLimiter
-from bot.sandbox.records import BodyViolation, RequestRecord, Store
-from bot.sandbox.routes import Call, Handler, Routes
-from bot.sandbox.spec import SpecValidator, UncoveredRoute, message_limit_errors, normalize
+from .errors import INVALID_FORM_BODY, DiscordError, http_error, merge_errors
+from .faults import Faults
+from .gateway import Gateway
+from .interactions import InteractionHub
+from .messages import Body, Upload
+from .ratelimit import RateLimiter
+from .records import BodyViolation, Recorder, RequestRecord
+from .routes import Call, Handler, Routes
+from .spec import SpecValidator, UncoveredRoute, message_limit_errors, normalize
 
 _log = logging.getLogger(__name__)
 MAX_UPLOAD = 25 * 1024 * 1024
@@ -77,7 +77,7 @@ class Server:
         self,
         *,
         routes: Routes,
-        store: Store,
+        store: Recorder,
         limiter: RateLimiter,
         faults: Faults,
         hub: InteractionHub,
@@ -218,7 +218,7 @@ class Server:
         """Contract schema, then the documented limits; 400 50035 and a recorded violation.
 
         A route the contract lacks is recorded as an ``uncovered`` violation (the body went
-        unchecked, which must fail a test or a sandbox session) and then served."""
+        unchecked, which must fail a test or a console session) and then served."""
         errors: dict[str, Any] = {}
         kind = "schema"
         if self.spec is not None:

@@ -1,6 +1,6 @@
 """Check request bodies against Discord's contract and its documented limits.
 
-The contract (:mod:`bot.sandbox.contract`, shipped as package data) holds the request schemas
+The contract (:mod:`.contract`, shipped as package data) holds the request schemas
 of Discord's OpenAPI description (OpenAPI 3.1 = JSON Schema 2020-12) for every JSON route the
 emulator serves. It is loaded once per process and each route's validator is compiled once, so
 a test suite pays for it a single time. A JSON body to a route the contract lacks is not
@@ -21,10 +21,10 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from bot.sandbox.contract import load_contract, route_key
-from bot.sandbox.errors import field_error, merge_errors
+from .contract import load_contract, route_key
+from .errors import field_error, merge_errors
 
-CONTRACT_URI = "urn:launchwatch:discord-contract"
+CONTRACT_URI = "urn:discord-emulator:contract"
 
 # Keys whose integer items are snowflakes (Discord accepts ints and strings alike).
 _SNOWFLAKE_LISTS = {"users", "roles", "applied_tags", "sticker_ids"}

@@ -1,4 +1,4 @@
-"""`python -m bot sandbox`: the real bot and an emulated Discord in one process, and a console.
+"""The sandbox console: a person's lines sent through the emulator, and what Discord would show.
 
 A person types slash commands the way Discord's client sends them (``/timeline since:2024``,
 ``as moderator in #alerts /event add …``) and sees what Discord would show: the bot's answers,
@@ -10,92 +10,31 @@ the bot exactly as deployed. All wording comes from templates/sandbox/.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
 import logging
-import os
-import shlex
-import sys
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import Config
-from bot.render import render
-from bot.sandbox.commands import (
-    ATTACHMENT,
-    SUB_COMMAND,
-    SUB_GROUP,
+from bot.emulator.api import (
     BadOption,
     CommandNotSynced,
     CommandRefused,
+    Emulator,
+    InteractionNotAnswered,
+    InvokeResult,
+    MessageRecord,
+    permission_names,
 )
-from bot.sandbox.emulator import Emulator
-from bot.sandbox.interactions import InteractionNotAnswered, InvokeResult
-from bot.sandbox.permissions import permission_names
-from bot.sandbox.records import MessageRecord
+from bot.emulator.registry import ATTACHMENT, SUB_COMMAND, SUB_GROUP
+from bot.render import render
+from bot.sandbox.lines import Line, LineError, LineSource, parse_line
 from bot.sandbox.transcript import WIDTH, draw_message, words, wrap
-from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID
+from bot.sandbox.world import SANDBOX_GUILD_ID
 
 log = logging.getLogger("launchwatch.sandbox")
 
 SETTLE = 0.3
 """Seconds to wait after a line before showing what the channels got (alerts come after)."""
-
-LineSource = Callable[[str], Awaitable[str | None]]
-"""Given the prompt, the next line typed (or read), or None at the end."""
-
-
-class LineError(Exception):
-    """A typed line the console cannot send; the message is the one-line explanation."""
-
-
-@dataclass
-class Line:
-    """One console line, split: who acts where, the keyword or command, and the words after."""
-
-    user: str | None = None
-    channel: str | None = None
-    keyword: str = ""  # "", "help", "quit", "click", "wait" or "/" for a slash command
-    name: str = ""  # the command's top-level name, for "/"
-    rest: list[str] = field(default_factory=list)
-
-
-def parse_line(text: str) -> Line:
-    """Split a line with shell quoting; the ``as``/``in`` prefixes may come in either order."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise LineError(words("bad_quote", str(exc).lower())) from None
-    line = Line()
-    while tokens and tokens[0].lower() in ("as", "in"):
-        if len(tokens) < 2:
-            raise LineError(words("as_in_usage"))
-        prefix, value = tokens[0].lower(), tokens[1]
-        tokens = tokens[2:]
-        if prefix == "as":
-            line.user = value.lstrip("@")
-        else:
-            line.channel = value.lstrip("#")
-    if not tokens:
-        return line
-    head = tokens[0]
-    if head.startswith("/"):
-        name, rest = head[1:], tokens[1:]
-        if not name and rest:
-            name, rest = rest[0], rest[1:]
-        line.keyword, line.name, line.rest = "/", name, rest
-        return line
-    keyword = head.lower()
-    if keyword in ("help", "click", "wait"):
-        line.keyword, line.rest = keyword, tokens[1:]
-        return line
-    if keyword in ("quit", "exit"):
-        line.keyword = "quit"
-        return line
-    raise LineError(words("not_a_command", head))
 
 
 def _is_group(node: dict[str, Any]) -> bool:
@@ -542,148 +481,3 @@ def _rows(components: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         else:
             rows.append([component])
     return rows
-
-
-# -- running it ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def logging_to(path: Path) -> Iterator[None]:
-    """discord.py's and the bot's logs go to a file, so the console stays readable."""
-    root = logging.getLogger()
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    access = logging.getLogger("aiohttp.access")
-    old_level, old_access = root.level, access.level
-    root.addHandler(handler)
-    if old_level > logging.INFO:  # NOTSET (0) already lets everything through
-        root.setLevel(logging.INFO)
-    access.setLevel(logging.WARNING)  # one line per emulated request is noise
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        access.setLevel(old_access)
-        handler.close()
-
-
-def script_source(lines: Iterable[str]) -> LineSource:
-    """A script's lines, without blank lines and ``#`` comments."""
-    pending = iter([s.rstrip("\n") for s in lines if s.strip() and not s.lstrip().startswith("#")])
-
-    async def source(prompt: str) -> str | None:
-        return next(pending, None)
-
-    return source
-
-
-async def typed_line(prompt: str) -> str | None:
-    """``input()`` in a daemon thread, so the bot keeps running while a person types.
-
-    Not the loop's default executor: its thread would keep the process alive (asyncio.run
-    waits for it) after Ctrl-C while input() still blocks.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[str | None] = loop.create_future()
-
-    def deliver(value: str | None) -> None:
-        if not future.done():
-            future.set_result(value)
-
-    def read() -> None:
-        try:
-            value: str | None = input(prompt)
-        except (EOFError, KeyboardInterrupt, OSError):
-            value = None
-            print()
-        loop.call_soon_threadsafe(deliver, value)
-
-    threading.Thread(target=read, name="sandbox-input", daemon=True).start()
-    return await future
-
-
-async def sandbox_session(
-    config: Config,
-    db: Path,
-    source: LineSource,
-    *,
-    out: TextIO,
-    echo: bool,
-    settle: float = SETTLE,
-) -> int:
-    """Start the emulator and the real bot over ``db`` (seeded if new), then run the console;
-    the console's exit status (1 when a body broke Discord's contract)."""
-    from bot.sandbox.harness import running_bot, sandbox_config
-    from bot.seed import seed_example
-    from bot.services import Scope
-    from db import open_store
-
-    fresh = not await asyncio.to_thread(db.exists)
-    log_path = db.with_suffix(".log")
-    bot_config = sandbox_config(db, config)
-    # Opened (and migrated) before anything starts: a store that cannot be raises
-    # StoreError at once, with nothing left running.
-    store = await open_store(bot_config.database_url)
-    try:
-        with logging_to(log_path):
-            emulator = Emulator()
-            await emulator.start()
-            emulator.patch_discord()
-            try:
-                async with running_bot(bot_config, emulator, store=store) as bot:
-                    console = Console(emulator, out, settle=settle)
-                    console.say(*wrap(words("started", db, log_path, fresh), console.width))
-                    if fresh:
-                        scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
-                        console.say(words("seeded", await seed_example(bot.store, scope)))
-                    if not echo:
-                        console.say(*wrap(words("intro"), console.width))
-                    console.mark_all_seen()
-                    console.report_violations()  # the command sync, before the first line
-                    status = await console.run(source, echo=echo)
-            finally:
-                await emulator.stop()
-    finally:
-        await store.close()
-    return status
-
-
-def _settle(config: Config) -> float:
-    """How long to wait after each line for the channels' posts (`[sandbox] settle`)."""
-    return float(config.get("sandbox", "settle"))
-
-
-def run_sandbox(
-    config: Config, *, db: str | Path | None = None, script: str | Path | None = None
-) -> int:
-    """The CLI's entry: 0 when done, 1 when the script is unusable or when a body the bot
-    sent broke Discord's contract. A store that cannot be opened raises `StoreError` before
-    anything starts (the CLI says why, and exits 2)."""
-    path = Path(db or config.get("sandbox", "db")).expanduser()
-    if isinstance(sys.stdout, io.TextIOWrapper):  # box drawing on a console that lacks it
-        sys.stdout.reconfigure(errors="replace")
-    if script is not None:
-        try:
-            text = Path(script).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            print(words("unreadable", script, why), file=sys.stderr)
-            return 1
-        source, echo = script_source(text.splitlines()), True
-    else:
-        with contextlib.suppress(ImportError):
-            import readline  # noqa: F401  (line editing and history for input())
-        source, echo = typed_line, False
-    try:
-        return asyncio.run(
-            sandbox_session(config, path, source, out=sys.stdout, echo=echo, settle=_settle(config))
-        )
-    except KeyboardInterrupt:
-        print()
-        print(words("bye"))
-        return 0
-    except BrokenPipeError:  # the transcript was piped into a reader that stopped (head)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.client import LaunchWatch
 from bot.config import Config, load_config
-from bot.sandbox.emulator import Emulator
+from bot.emulator.api import Emulator
 from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID, SANDBOX_TOKEN
 from bot.services import get_settings, update_settings
 from db import Store

@@ -13,9 +13,8 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.emulator.api import MessageRecord, World
 from bot.render import environment
-from bot.sandbox.records import MessageRecord
-from bot.sandbox.world import World
 
 WIDTH = 78
 ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufe0e", "\ufe0f"}

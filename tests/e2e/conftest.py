@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.client import LaunchWatch
-from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator, sandbox_world
+from bot.emulator.api import Emulator
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 
 
 @pytest.fixture

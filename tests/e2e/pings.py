@@ -9,9 +9,9 @@ would let its text ping if that text mentioned everyone, every role and every me
 
 from __future__ import annotations
 
-from bot.sandbox.permissions import Perm
-from bot.sandbox.records import MessageRecord, Pings, compute_pings
-from bot.sandbox.world import BOT_ROLE_ID, SANDBOX_GUILD_ID, Guild, World
+from bot.emulator.api import Guild, MessageRecord, Perm, Pings, World
+from bot.emulator.records import compute_pings
+from bot.sandbox.world import BOT_ROLE_ID, SANDBOX_GUILD_ID
 
 
 def let_the_bot_ping_everyone(world: World, guild_id: int = SANDBOX_GUILD_ID) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 
-from bot.sandbox.interactions import InvokeResult
+from bot.emulator.api import InvokeResult
 from db import Store
 
 

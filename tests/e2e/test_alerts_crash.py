@@ -16,9 +16,9 @@ from typing import Any
 
 from bot import services
 from bot.config import Config
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator
+from bot.emulator.api import Channel, Emulator, new_snowflake
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.world import Channel, new_snowflake
+from bot.sandbox.world import SANDBOX_GUILD_ID
 from bot.services import Scope
 from db import Store, open_store
 from tests.e2e.bot_process import hold_sent_marks

@@ -12,9 +12,9 @@ import pytest
 
 from bot import dispatch, services
 from bot.client import LaunchWatch
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator
+from bot.emulator.api import Channel, Emulator, new_snowflake
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, new_snowflake
+from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from db import Store, open_store
 from tests.e2e.support import settled, until

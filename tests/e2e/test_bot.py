@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.client import LaunchWatch
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator
-from bot.sandbox.spec import SpecValidator, normalize
+from bot.emulator.api import Emulator, SpecValidator, normalize
+from bot.sandbox.world import SANDBOX_GUILD_ID
 
 SYNC_ROUTE = "/applications/{application_id}/guilds/{guild_id}/commands"
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator
-from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, Overwrite, new_snowflake
+from bot.emulator.api import Channel, Emulator, Overwrite, new_snowflake
+from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from tests.e2e.support import until
 

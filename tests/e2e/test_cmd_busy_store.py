@@ -18,7 +18,8 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
+from bot.emulator.api import Emulator
+from bot.sandbox.world import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope, TimelineFilter
 from tests.e2e.support import settled, shown
 

@@ -13,14 +13,9 @@ import pytest
 import bot.transfer
 from bot import services
 from bot.client import LaunchWatch
+from bot.emulator.api import Emulator, InvokeResult
 from bot.models import Event
-from bot.sandbox import (
-    MEMBER_USER_ID,
-    MODERATOR_USER_ID,
-    SANDBOX_GUILD_ID,
-    Emulator,
-)
-from bot.sandbox.interactions import InvokeResult
+from bot.sandbox.world import MEMBER_USER_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope, TimelineFilter
 from tests.e2e.support import shown
 

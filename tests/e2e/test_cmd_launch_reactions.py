@@ -9,8 +9,8 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
-from bot.sandbox.interactions import InvokeResult
+from bot.emulator.api import Emulator, InvokeResult
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from tests.e2e.support import shown
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
+from bot.emulator.api import Emulator, InvokeResult
 from bot.models import Reaction
-from bot.sandbox import MEMBER_USER_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
-from bot.sandbox.interactions import InvokeResult
+from bot.sandbox.world import MEMBER_USER_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from bot.services.reactions import all_reactions
 from tests.e2e.support import shown

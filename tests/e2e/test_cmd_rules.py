@@ -13,20 +13,15 @@ import pytest
 import bot.transfer
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import (
+from bot.emulator.api import Channel, Emulator, Guild, InvokeResult, Member, Perm
+from bot.sandbox.world import (
     ADMIN_USER_ID,
     MEMBER_USER_ID,
     MODERATOR_ROLE_ID,
     MODERATOR_USER_ID,
     SANDBOX_BOT_USER_ID,
     SANDBOX_GUILD_ID,
-    Channel,
-    Emulator,
-    Guild,
-    Member,
-    Perm,
 )
-from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope, TimelineFilter
 from tests.e2e.support import shown, until
 

@@ -8,14 +8,9 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
+from bot.emulator.api import Emulator
 from bot.models import GuildSettings
-from bot.sandbox import (
-    ALERTS_CHANNEL_ID,
-    MEMBER_USER_ID,
-    MODERATOR_ROLE_ID,
-    SANDBOX_GUILD_ID,
-    Emulator,
-)
+from bot.sandbox.world import ALERTS_CHANNEL_ID, MEMBER_USER_ID, MODERATOR_ROLE_ID, SANDBOX_GUILD_ID
 
 EVERY_SETTING = [
     ("settings moderator-role", {"role": "Moderator"}),

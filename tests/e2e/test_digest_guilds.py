@@ -14,10 +14,9 @@ from pathlib import Path
 import time_machine
 
 from bot import services
-from bot.sandbox import ADMIN_USER_ID, ALERTS_CHANNEL_ID, SANDBOX_GUILD_ID, Emulator
+from bot.emulator.api import Channel, Emulator, Guild, Member, MessageRecord, Role
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.records import MessageRecord
-from bot.sandbox.world import BOT_PERMISSIONS, Channel, Guild, Member, Role
+from bot.sandbox.world import ADMIN_USER_ID, ALERTS_CHANNEL_ID, BOT_PERMISSIONS, SANDBOX_GUILD_ID
 from bot.services import Scope
 from db import Store
 from tests.e2e.support import settled, until

@@ -26,16 +26,15 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot import services
 from bot.client import LaunchWatch
+from bot.emulator.api import Emulator, MessageRecord, Pings
 from bot.models import Event, Reaction, Subscription
-from bot.sandbox import (
+from bot.sandbox.harness import running_bot, sandbox_config
+from bot.sandbox.world import (
     ALERTS_CHANNEL_ID,
     MODERATOR_ROLE_ID,
     MODERATOR_USER_ID,
     SANDBOX_GUILD_ID,
-    Emulator,
 )
-from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.records import MessageRecord, Pings
 from bot.services import Scope
 from db import Store, open_store
 from tests.e2e.pings import could_ping, hostile, let_the_bot_ping_everyone

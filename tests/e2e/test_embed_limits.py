@@ -12,8 +12,9 @@ from typing import Any
 
 from bot import services
 from bot.client import LaunchWatch
+from bot.emulator.api import Emulator
 from bot.render import blocks
-from bot.sandbox import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
+from bot.sandbox.world import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from tests.e2e.support import settled
 from tests.readable import assert_fits, assert_reads_cleanly, unescape

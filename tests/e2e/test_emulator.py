@@ -12,22 +12,16 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.sandbox import (
+from bot.emulator.api import Channel, Emulator, Guild, Member, Overwrite, Perm, SpecValidator
+from bot.emulator.contract import dumps, load_contract
+from bot.sandbox.world import (
     GENERAL_CHANNEL_ID,
     MEMBER_USER_ID,
     MODERATOR_ROLE_ID,
     SANDBOX_APPLICATION_ID,
     SANDBOX_BOT_USER_ID,
     SANDBOX_GUILD_ID,
-    Channel,
-    Emulator,
-    Guild,
-    Member,
-    Overwrite,
-    Perm,
 )
-from bot.sandbox.contract import dumps, load_contract
-from bot.sandbox.spec import SpecValidator
 from tests.e2e.support import until
 
 GUILD = discord.Object(SANDBOX_GUILD_ID)

@@ -17,18 +17,18 @@ import pytest
 
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import (
+from bot.emulator.api import Channel, Emulator, MessageRecord, Pings, World, new_snowflake
+from bot.sandbox.harness import running_bot, sandbox_config
+from bot.sandbox.world import (
+    ADMIN_ROLE_ID,
     ADMIN_USER_ID,
     ALERTS_CHANNEL_ID,
+    BOT_ROLE_ID,
     GENERAL_CHANNEL_ID,
     MEMBER_USER_ID,
     MODERATOR_ROLE_ID,
     SANDBOX_GUILD_ID,
-    Emulator,
 )
-from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.records import MessageRecord, Pings
-from bot.sandbox.world import ADMIN_ROLE_ID, BOT_ROLE_ID, Channel, World, new_snowflake
 from bot.services import Scope
 from tests.e2e.pings import could_ping, hostile, let_the_bot_ping_everyone
 from tests.e2e.support import settled, until

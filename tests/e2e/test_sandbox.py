@@ -18,11 +18,14 @@ import pytest
 
 from bot.client import LaunchWatch
 from bot.config import load_config
-from bot.sandbox import ALERTS_CHANNEL_ID, Emulator
-from bot.sandbox import console as console_module
-from bot.sandbox.console import Console, run_sandbox, sandbox_session, script_source
-from bot.sandbox.contract import dumps, load_contract
+from bot.emulator.api import Emulator
+from bot.emulator.contract import dumps, load_contract
+from bot.sandbox import session as console_module
+from bot.sandbox.console import Console
+from bot.sandbox.lines import script_source
+from bot.sandbox.session import run_sandbox, sandbox_session
 from bot.sandbox.transcript import display_width, draw_embed, plain_text
+from bot.sandbox.world import ALERTS_CHANNEL_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHES = ("25 Jan 2024", "29 Jan 2024", "31 Jan 2024", "2 Feb 2024")

@@ -17,16 +17,9 @@ import pytest
 
 from bot import services
 from bot.digest import last_due
+from bot.emulator.api import Channel, Emulator, Guild, Member, new_snowflake
 from bot.models import Subscription
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator
-from bot.sandbox.world import (
-    SANDBOX_BOT_USER_ID,
-    Channel,
-    Guild,
-    Member,
-    new_snowflake,
-    sandbox_world,
-)
+from bot.sandbox.world import SANDBOX_BOT_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 from bot.services import Scope
 from db.postgres import PostgresStore
 from tests.conftest import postgres_schema, postgres_test_url

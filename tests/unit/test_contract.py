@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.contract import (
+from bot.emulator.api import SpecValidator, UncoveredRoute
+from bot.emulator.contract import (
     CONTRACT_FILE,
     LICENCE_FILE,
     build,
@@ -27,9 +28,8 @@ from bot.sandbox.contract import (
     served_routes,
     strip_annotations,
 )
-from bot.sandbox.spec import SpecValidator, UncoveredRoute
 
-PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "sandbox"
+PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "emulator"
 MESSAGES = "POST /channels/{channel_id}/messages"
 SPEC_ENV = "DISCORD_API_SPEC"  # not LAUNCHWATCH_*: the config loader reads those as settings
 
@@ -53,7 +53,7 @@ def test_rebuild_from_the_spec_matches_the_committed_contract(tmp_path: Path) ->
     commit = json.loads(committed)["source"]["commit"]
     target, _ = build_file(Path(spec), commit, tmp_path / CONTRACT_FILE)
     assert target.read_bytes() == committed, (
-        f"the contract is stale: python -m bot.sandbox.contract build --spec {spec} --commit SHA"
+        f"the contract is stale: python -m bot.emulator.contract build --spec {spec} --commit SHA"
     )
 
 
@@ -214,7 +214,7 @@ def test_builder_refuses_refs_outside_the_component_schemas() -> None:
 def test_build_command_writes_the_contract(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m bot.sandbox.contract build` writes the file and the licence beside it."""
+    """`python -m bot.emulator.contract build` writes the file and the licence beside it."""
     spec, licence, out = tmp_path / "openapi.json", tmp_path / "LICENSE", tmp_path / "c.json"
     spec.write_text(json.dumps(SPEC), encoding="utf-8")
     licence.write_text("MIT License\n", encoding="utf-8")

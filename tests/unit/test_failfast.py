@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.sandbox import SANDBOX_GUILD_ID, Emulator, sandbox_world
-from bot.sandbox.world import SANDBOX_TOKEN
+from bot.emulator.api import Emulator
+from bot.sandbox.world import SANDBOX_GUILD_ID, SANDBOX_TOKEN, sandbox_world
 from db import open_store
 from tests.conftest import postgres_schema, postgres_test_url, postgres_url
 

@@ -19,14 +19,15 @@ from db.store import migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 LATEST = migrations("sqlite")[-1][0]
-CONTRACT = "bot/sandbox/discord_contract.json"
-LICENCE = "bot/sandbox/discord_contract.LICENSE"
+CONTRACT = "bot/emulator/discord_contract.json"
+LICENCE = "bot/emulator/discord_contract.LICENSE"
+CONTRACT_WORDS = "bot/emulator/contract.j2"
 LAUNCHES = ("25 Jan 2024", "29 Jan 2024", "31 Jan 2024", "2 Feb 2024")
 COMMIT = json.loads((ROOT / CONTRACT).read_text(encoding="utf-8"))["source"]["commit"]
 
 PROBE = """
 import asyncio, sys, bot.render, templates, db
-from bot.sandbox.spec import SpecValidator
+from bot.emulator.api import SpecValidator
 from db import open_store
 print(templates.__file__)
 print(bot.render.render("cli/no_token.j2").splitlines()[0])
@@ -122,12 +123,13 @@ def test_templates_found_from_the_checkout(tmp_path: Path) -> None:
 
 
 def test_wheel_carries_templates_migrations_and_the_contract(wheel: Path) -> None:
-    """The wheel holds every template, both backends' migrations, the committed contract and
-    Discord's licence beside it."""
+    """The wheel holds every template, both backends' migrations, the committed contract with
+    Discord's licence beside it, and the wording of the command that rebuilds it."""
     with zipfile.ZipFile(wheel) as built:
         names = set(built.namelist())
         assert built.read(CONTRACT) == (ROOT / CONTRACT).read_bytes()
         assert built.read(LICENCE) == (ROOT / LICENCE).read_bytes()
+        assert built.read(CONTRACT_WORDS) == (ROOT / CONTRACT_WORDS).read_bytes()
     templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.j2")}
     sql = {p.relative_to(ROOT).as_posix() for p in (ROOT / "db/migrations").rglob("*.sql")}
     assert templates and templates <= names
