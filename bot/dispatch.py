@@ -93,6 +93,12 @@ class Broken(Exception):
         self.code = code
 
 
+class ReadRetry(Retry):
+    """Reading a channel's history failed for now (429, 5xx, time-out): read it again after
+    a back-off. Nothing is sent until a read succeeds, so the nonce window does not bound
+    these retries; max_attempts does."""
+
+
 class Postpone(Exception):
     """Not yet: a correction whose original alert is still on its way."""
 
@@ -343,6 +349,8 @@ class Dispatcher:
             await self._release(row, {"next_attempt_at": later})
         except Broken as exc:
             await self._break(row, sub, exc.code)
+        except ReadRetry as exc:
+            await self._retry(row, str(exc), windowed=False)
         except Retry as exc:
             await self._retry(row, str(exc))
         except Unknown as exc:
@@ -529,7 +537,9 @@ class Dispatcher:
         for _ in range(HISTORY_PAGES):
             try:
                 page: list[discord.Message] = await self._call(None, _history(channel, after))
-            except (Retry, Broken, _UnknownMessage, discord.HTTPException) as exc:
+            except Retry as exc:
+                raise ReadRetry(f"reading the channel's messages: {exc}") from exc
+            except (Broken, _UnknownMessage, discord.HTTPException) as exc:
                 raise Unknown("read_failed", str(exc) or type(exc).__name__) from exc
             own += [m for m in page if m.author.id == me.id]
             if len(page) < 100:
@@ -638,13 +648,14 @@ class Dispatcher:
         for callback in self.on_settled:
             callback(row["id"], status)
 
-    async def _retry(self, row: dict[str, Any], error: str) -> None:
-        """Back off exponentially with jitter; give up before the nonce window closes."""
+    async def _retry(self, row: dict[str, Any], error: str, *, windowed: bool = True) -> None:
+        """Back off exponentially with jitter; give up before the nonce window closes (a
+        retry that will read before it sends, `windowed=False`, is bound by attempts only)."""
         first = row.get("first_attempt_at") or now_iso()
         attempts = row["attempts"] + 1
         delay = min(self.backoff_cap, 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
         retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        too_late = (
+        too_late = windowed and (
             retry_at + timedelta(seconds=self.send_timeout) - datetime.fromisoformat(first)
             > NONCE_WINDOW
         )
