@@ -75,7 +75,8 @@ SKIPPED = "skipped: "
 
 # What the templates in templates/alerts write, read back from a channel's messages:
 # an alert's footer (alert.j2), a correction notice (correction.j2), a retraction notice
-# (retraction.j2). tests/unit/test_dispatch_matching.py renders each and checks these.
+# (retraction.j2); a digest's footer names its period (digest.j2). The reconciliation tests
+# in tests/e2e/test_alerts_crash.py find each in a channel.
 SHOWS = re.compile(r"event #(\d+) · revision (\d+)")
 NOTICE_NAMES = re.compile(r"event #(\d+), revision (\d+)")
 RETRACTION_NAMES = re.compile(r"Retracted\b.*?\(event #(\d+)\)", re.S)
@@ -456,21 +457,15 @@ class Dispatcher:
         return update
 
     async def _event(self, event_id: int) -> Event:
-        """The event as it stands, with the sources of that same revision (read again if
-        an edit came between the reads)."""
-        event: Event | None = None
-        for _ in range(3):
-            async with self.store.read() as q:
-                found = await q.get_event(event_id)
-                if found is None:
-                    raise _Skip("the event was deleted")
-                sources = await q.sources_for("event", [event_id])
-                again = await q.get_event(event_id)
-            event = Event.from_row(found, sources[event_id])
-            if again is not None and again["revision"] == found["revision"]:
-                break
-        assert event is not None
-        return event
+        """The event as it stands. Its row (facts and revision) is read before its sources:
+        an edit committing in between can only make the message show newer sources than
+        the revision recorded, whose correction then says so again, never the reverse."""
+        async with self.store.read() as q:
+            found = await q.get_event(event_id)
+            if found is None:
+                raise _Skip("the event was deleted")
+            sources = await q.sources_for("event", [event_id])
+        return Event.from_row(found, sources[event_id])
 
     # -- reconciling a row whose nonce Discord may have forgotten -------------------------
     async def _reconcile(
