@@ -244,3 +244,37 @@ def test_the_claim_runs_out_well_before_a_row_must_be_reconciled() -> None:
 
     assert dispatch.CLAIM < dispatch.RECONCILE_AFTER < dispatch.NONCE_WINDOW
     assert isinstance(Dispatcher.in_flight, property)
+
+
+async def test_a_backlog_in_one_channel_does_not_hold_up_another(
+    store: Store, discord_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Hundreds of alerts queued for one channel (an import; the channel takes about one a
+    second): a new event's alert to another channel goes out while the busy one has had
+    only a handful, and the busy one never holds more claimed rows than it can send soon."""
+    busy, idle = add_channels(discord_emulator, 2)
+    await services.subscribe(store, SCOPE, busy)
+    imported = [
+        {
+            "date": f"2023-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}",
+            "category": "srbm",
+            "summary": f"Import {i}.",
+        }
+        for i in range(600)
+    ]
+    await services.add_events(store, SCOPE, imported, alert=True)
+    await services.subscribe(store, SCOPE, idle)
+    async with bot_over(store, discord_emulator, tmp_path) as (bot, _faults):
+        dispatcher = bot.dispatcher
+        assert dispatcher is not None
+        await until(lambda: discord_emulator.count_posts(busy) >= 1)
+        await services.add_event(store, SCOPE, {"date": "2024-04-01", "category": "icbm", "summary": "New."})  # fmt: skip
+        await until(lambda: discord_emulator.count_posts(idle) == 1)
+        assert discord_emulator.count_posts(busy) < 30  # not its backlog first
+        async with store.read() as q:
+            [held] = await q.conn.fetchall(
+                "SELECT COUNT(*) AS n FROM delivery WHERE channel_id = ? AND status = 'pending' "
+                "AND claimed_until IS NOT NULL",
+                [busy],
+            )
+        assert held["n"] <= dispatcher.per_channel
