@@ -187,6 +187,7 @@ class Dispatcher:
         self._owed_rows.clear()
         self._queues.clear()
         self._held.clear()
+        self._full.clear()
         if not left:
             return
         try:
@@ -201,7 +202,8 @@ class Dispatcher:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            timeout = self.sweep_interval
+            owing = self._owed_rows or self._owed_claims
+            timeout = SWEEP_RETRY if owing else self.sweep_interval
             try:
                 await self._pay_back()
             except Exception as exc:
@@ -325,6 +327,7 @@ class Dispatcher:
         except Exception:
             log.exception("could not back off delivery %s; giving it back later", row["id"])
             self._owed_rows.add(row["id"])
+            self.wake()
 
     # -- one delivery ---------------------------------------------------------------------
     async def deliver(self, row: dict[str, Any]) -> None:
@@ -523,7 +526,9 @@ class Dispatcher:
             discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel,
         ):
             raise Unknown("no_channel")
-        me = channel.guild.me
+        me: discord.Member | None = channel.guild.me
+        if me is None:
+            raise Unknown("no_channel")
         perms = channel.permissions_for(me)
         if not (perms.view_channel and perms.read_message_history):
             raise Unknown("no_history")
