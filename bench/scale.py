@@ -323,7 +323,7 @@ def generate_subscriptions(rng: random.Random, stamp: str) -> list[tuple[Any, ..
                 _pick(rng, (("disputed", 5), ("reported", 3), ("confirmed", 2))),
                 _pick(rng, (("instant", 7), ("digest", 2), ("both", 1))),
                 rng.choice(("daily", "weekly")),
-                rng.randrange(24),
+                f"{rng.randrange(24):02d}:{rng.choice((0, 30)):02d}",
                 rng.choice(("UTC", "Asia/Seoul", "Asia/Tokyo", "Europe/London")),
                 _pick(rng, (("active", 95), ("paused", 4), ("broken", 1))),
                 stamp,
@@ -334,7 +334,7 @@ def generate_subscriptions(rng: random.Random, stamp: str) -> list[tuple[Any, ..
 
 SUBSCRIPTION_INSERT = (
     "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence", "mode",
-    "digest_every", "digest_hour", "timezone", "state", "created_at",
+    "digest_every", "digest_time", "timezone", "state", "created_at",
 )  # fmt: skip
 SOURCE_INSERT = ("event_id", "url", "publisher", "title", "published_on")
 

@@ -19,6 +19,8 @@ from bot.dates import PartialDate
 from bot.errors import ConfigError, LaunchWatchError, ValidationError
 from bot.render import message, render
 from bot.services import Scope, TimelineFilter, list_events
+from db.copy import redact
+from db.store import StoreError
 
 Handler = Callable[[argparse.Namespace, Config], int]
 
@@ -211,8 +213,10 @@ def cmd_db_import(args: argparse.Namespace, config: Config) -> int:
         except UnreadableFile as exc:
             print(message("unreadable", args.file, exc), file=sys.stderr)
             return 1
-        for line, reason in report.problems:
-            print(message("problem", line, reason), file=sys.stderr)
+        said = [(line, message("problem", line, reason)) for line, reason in report.problems]
+        said += [(w.line, message("warning", w)) for w in report.warnings]
+        for _, text in sorted(said, key=lambda pair: pair[0]):
+            print(text, file=sys.stderr)
         print(report.summary())
         return 0
 
@@ -283,6 +287,19 @@ def cmd_events_list(args: argparse.Namespace, config: Config) -> int:
     return _with_store(config, work)
 
 
+def store_setting(args: argparse.Namespace, config: Config, url: str) -> str:
+    """Where the person named the store that failed: the flag or setting to fix."""
+    if getattr(args, "func", None) is cmd_db_copy:
+        return "--from" if url == args.source else "--to"
+    sandbox = getattr(args, "func", None) is cmd_sandbox or (
+        getattr(args, "func", None) is None and not config.token
+    )
+    if sandbox:
+        return "--db" if getattr(args, "db", None) else "[sandbox] db"
+    source = config.sources.get("database.url", "")
+    return source if source.startswith("LAUNCHWATCH_") else "[database] url"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -296,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, config)
     except ValidationError as exc:
         print(message("invalid", exc), file=sys.stderr)
+        return 2
+    except StoreError as exc:  # as a bad setting: one line, the fix, exit 2
+        setting = store_setting(args, config, exc.url)
+        print(message("store_error", exc, redact(exc.url), setting), file=sys.stderr)
         return 2
     except LaunchWatchError as exc:
         print(str(exc), file=sys.stderr)

@@ -9,10 +9,14 @@ import logging
 import pkgutil
 import signal
 from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 
+import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
+from discord.http import Route
+from discord.utils import MISSING
 
 import commands as cogs
 from bot import __version__
@@ -20,6 +24,7 @@ from bot.alerts import ReactionsButton
 from bot.config import Config
 from bot.digest import DigestScheduler
 from bot.dispatch import Dispatcher
+from bot.render import message
 from bot.services import Scope
 from bot.tree import LaunchWatchTree
 from db import Store, open_store
@@ -68,13 +73,21 @@ class LaunchWatch(commands.AutoShardedBot):
         return self._store
 
     def scope(self, interaction: discord.Interaction) -> Scope:
-        """Who acts, for which guild, seeing which publishers (DESIGN.md, "Who sees what")."""
+        """Who acts, for which guild, seeing which publishers (docs/architecture.md, "Who sees
+        what")."""
         guild_id = interaction.guild_id or 0
         return Scope(guild_id, interaction.user.id, tuple(self.config.publisher_guilds))
 
-    async def setup_hook(self) -> None:
+    async def ensure_store(self) -> Store:
+        """Open the configured store unless one was given. `serve` calls this before it
+        reaches for Discord, so a store that cannot be opened or migrated stops start-up
+        at once (`StoreError`, nothing left running) rather than after logging in."""
         if self._store is None:
             self._store = await open_store(self.config.database_url)
+        return self._store
+
+    async def setup_hook(self) -> None:
+        await self.ensure_store()
         self.add_dynamic_items(ReactionsButton)
         for name in extensions():
             await self.load_extension(name)
@@ -107,7 +120,8 @@ class LaunchWatch(commands.AutoShardedBot):
             log.info("synced %d commands globally", len(synced))
 
     def owns_guild(self, guild_id: int) -> bool:
-        """Whether this process runs the shard that holds the guild (DESIGN.md, "Scale")."""
+        """Whether this process runs the shard that holds the guild (docs/architecture.md,
+        "Scale")."""
         shard_ids = self.config.get("discord", "shard_ids")
         count = self.config.get("discord", "shard_count") or 1
         return not shard_ids or (guild_id >> 22) % count in shard_ids
@@ -127,22 +141,76 @@ class LaunchWatch(commands.AutoShardedBot):
 async def serve(bot: LaunchWatch, token: str) -> None:
     """Run until SIGINT or SIGTERM, then close everything (scheduler, dispatcher, store)
     before returning: left to `asyncio.run`'s final cancellation, the store's close could
-    be cut short and its worker threads keep the process alive."""
+    be cut short and its worker threads keep the process alive.
+
+    The store is opened first (`StoreError` ends it there); a Discord that cannot be reached
+    is waited for (`reach_discord`)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with bot:
-        running = asyncio.create_task(bot.start(token))
+        await bot.ensure_store()
+        running = asyncio.create_task(start(bot, token, stop))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait([running, stopping], return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if stop.is_set():
             log.info("shutting down")
         await bot.close()
+        # Everything is closed; a shard still connecting would otherwise try again for
+        # ever (discord.py's launch_shard), and the process never end.
+        running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running  # re-raises a login failure
+
+
+#: What a login attempt raises when Discord cannot be reached (or answers 5xx): worth
+#: another try, unlike a refused token.
+UNREACHABLE = (aiohttp.ClientConnectionError, OSError, TimeoutError, discord.DiscordServerError)
+FIRST_RETRY = 1.0
+"""Seconds before the second try; doubled after each failure, up to `LAST_RETRY`."""
+LAST_RETRY = 60.0
+
+
+async def start(bot: LaunchWatch, token: str, stop: asyncio.Event) -> None:
+    """`bot.start(token)`, logging in only once Discord can be reached (`reach_discord`)."""
+    if await reach_discord(bot, token, stop):
+        await bot.connect()
+
+
+async def reach_discord(bot: LaunchWatch, token: str, stop: asyncio.Event) -> bool:
+    """Log in, trying again with back-off (1 s, doubling, at most a minute) while Discord
+    cannot be reached: one log line a try, no traceback. False if stopped meanwhile.
+
+    Only the first request (`static_login`) is tried again: once it has answered, the
+    rest of `login` (and `setup_hook`) runs once, and any failure there is a real one."""
+    where = urlsplit(Route.BASE).netloc
+    delay, tries = FIRST_RETRY, 1
+    while True:
+        try:
+            await bot.login(token)
+            break
+        except Exception as exc:
+            if stop.is_set():
+                return False  # stopped mid-try: closing the bot broke its request
+            if not isinstance(exc, UNREACHABLE) or bot.user is not None:
+                raise
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            log.warning(message("discord_unreachable", where, why, delay))
+            # static_login opened an aiohttp session for this try; close it (with its
+            # connector, which it owns) so the next try starts clean and none is leaked.
+            await bot.http.close()
+            bot.http.connector = MISSING
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return False
+        delay, tries = min(delay * 2, LAST_RETRY), tries + 1
+    if tries > 1:
+        log.info(message("discord_reached", where, tries))
+    return True
 
 
 def setup_logging(config: Config) -> None:
@@ -154,10 +222,19 @@ def setup_logging(config: Config) -> None:
 def run_bot(config: Config) -> int:
     """`python -m bot run`: connect to Discord with the configured token."""
     setup_logging(config)
-    bot = LaunchWatch(config)
     try:
-        asyncio.run(serve(bot, config.token))
+        asyncio.run(_run(config))
     except discord.LoginFailure:
         log.error("Discord refused the token; check DISCORD_TOKEN or [discord] token")
         return 2
     return 0
+
+
+async def _run(config: Config) -> None:
+    """The store first, before the client exists (discord.py logs as it is made): a store
+    that cannot be opened or migrated ends start-up with its one line (`StoreError`)."""
+    store = await open_store(config.database_url)
+    try:
+        await serve(LaunchWatch(config, store=store), config.token)
+    finally:
+        await store.close()

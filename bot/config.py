@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ValidationError
 from bot.sandbox.world import SANDBOX_GUILD_ID
+from bot.validation import clock_time
 
 Check = Callable[[Any], str | None]
 
@@ -34,8 +35,11 @@ def _positive(v: Any) -> str | None:
     return None if v > 0 else "must be greater than 0"
 
 
-def _hour(v: Any) -> str | None:
-    return None if 0 <= v <= 23 else "must be an hour from 0 to 23"
+def _clock(v: Any) -> str | None:
+    try:
+        return None if clock_time("time", v) == v else "must be a time as HH:MM, e.g. 08:00"
+    except ValidationError:
+        return "must be a time as HH:MM, e.g. 08:00"
 
 
 def _level(v: Any) -> str | None:
@@ -83,7 +87,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "schedule": {
         "digest_grace_hours": Key("float", 6.0, _positive),
         "default_timezone": Key("str", "UTC", _timezone),
-        "default_digest_hour": Key("int", 8, _hour),
+        "default_digest_time": Key("str", "08:00", _clock),
     },
     "logging": {"level": Key("str", "INFO", _level)},
     "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},

@@ -5,7 +5,7 @@ every few seconds for rows other processes wrote. It claims rows a channel at a 
 turn, never more for one channel than that channel can send in a few seconds, so a backlog
 in one channel cannot hold up another's alert. Each channel's rows go out in order, one at
 a time; the pacer keeps the whole fan-out under Discord's limits. A worker settles, backs
-off or gives back every row it took, whatever goes wrong (DESIGN.md, "Dispatch").
+off or gives back every row it took, whatever goes wrong (docs/architecture.md, "Dispatch").
 
 Exactly once (docs/architecture.md, "Delivery: exactly once"): every post carries its
 delivery's nonce (`enforce_nonce`), so a resend within Discord's nonce window returns the
@@ -150,7 +150,7 @@ class Dispatcher:
         # not back off, and whole claims whose transaction failed (it may have committed).
         self._owed_rows: set[int] = set()
         self._owed_claims: set[str] = set()
-        # The shards whose guilds' deliveries this process sends (DESIGN.md, "Scale").
+        # The shards whose guilds' deliveries this process sends (docs/architecture.md, "Scale").
         self.shards: tuple[int, ...] = tuple(config.get("discord", "shard_ids"))
         self.shard_count: int = config.get("discord", "shard_count") or 1
         self.sent = 0
@@ -417,7 +417,8 @@ class Dispatcher:
 
     async def _correct(self, row: dict[str, Any], sub: Subscription, event: Event) -> Outcome:
         """Edit the original in place, then reply with what changed since what it showed
-        (DESIGN.md, "Correct or retract")."""
+        (docs/architecture.md,
+        "Correct or retract")."""
         async with self.store.read() as q:
             original = await q.sent_alert(sub.id, event.id)
         if original is None or original["status"] in ("failed", "dead"):
@@ -482,7 +483,7 @@ class Dispatcher:
         mine = await self._own_messages(row, since)
         kind, event_id = row["kind"], row["event_id"]
         if kind == "digest":
-            return next((Outcome(m.id) for m in mine if row["period"] in _footer(m)), None)
+            return next((Outcome(m.id) for m in mine if row["period"] in _footer(m).split(" · ")), None)  # fmt: skip
         if event_id is None:
             sample = alerts.sample(sub).embed
             title = sample.title if sample is not None else None

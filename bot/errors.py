@@ -31,6 +31,17 @@ class Forbidden(LaunchWatchError):
         self.reason = reason
 
 
+class AlreadyRecorded(LaunchWatchError):
+    """A repeat of an event just recorded (a moderator retrying a slow answer)."""
+
+    def __init__(self, event_id: int, guild_id: int, alert: tuple[int, int] | None) -> None:
+        super().__init__(f"already recorded as event #{event_id}")
+        self.event_id = event_id
+        self.guild_id = guild_id
+        #: (channel id, message id) of an alert posted for it in this server, if any.
+        self.alert = alert
+
+
 class ConfigError(LaunchWatchError):
     """A bad configuration: one line naming the key and the fix."""
 

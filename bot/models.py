@@ -23,7 +23,7 @@ DIGEST_EVERY = ("daily", "weekly")
 SUBSCRIPTION_STATES = ("active", "paused", "broken")
 DELIVERY_KINDS = ("alert", "correction", "retraction", "digest")
 
-#: Fields whose change is a correction of fact (DESIGN.md, "Correct or retract").
+#: Fields whose change is a correction of fact (docs/architecture.md, "Correct or retract").
 FACT_FIELDS = (
     "occurred_on", "occurred_at", "date_precision", "category", "name", "count", "platform",
     "launch_site", "landing_area", "distance_km", "apogee_km", "outcome", "claimed",
@@ -105,7 +105,8 @@ class Event:
         return cls(date=date, sources=tuple(Source(**s) for s in sources or ()), **kwargs)
 
     def as_record(self) -> dict[str, Any]:
-        """DESIGN.md's field names, with sources nested: the export and `--json` shape."""
+        """The data model's field names (docs/architecture.md, "Data model"), with sources
+        nested: the export and `--json` shape."""
         out: dict[str, Any] = {
             "id": self.id,
             "guild_id": self.guild_id,
@@ -179,7 +180,7 @@ class Subscription:
     mention_role_id: int | None
     mode: str
     digest_every: str
-    digest_hour: int
+    digest_time: str
     timezone: str
     last_digest_at: str | None
     state: str

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from bot.dates import PartialDate
+from bot.text import strip_bidi
 
 _MD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()-])")
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
@@ -26,7 +27,7 @@ def md(value: Any) -> str:
     """Moderators' text as plain text in Discord: no pings, no formatting, one paragraph."""
     if value is None:
         return ""
-    text = str(value)
+    text = strip_bidi(str(value))
     text = _MENTION.sub(
         lambda m: m.group(0).replace("@", "@" + ZWSP).replace("<", "<" + ZWSP), text
     )
@@ -37,7 +38,7 @@ def md(value: Any) -> str:
 
 def plain(value: Any) -> str:
     """Text for a terminal or a file: only line breaks folded, nothing escaped."""
-    return "" if value is None else " ".join(str(value).split())
+    return "" if value is None else " ".join(strip_bidi(str(value)).split())
 
 
 def clip(value: Any, limit: int) -> str:

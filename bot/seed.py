@@ -1,4 +1,4 @@
-"""The example data: what the seed article (shared/seeds/000_b9639a1744d2f1d4.txt) reports.
+"""The example data: what the seed article (examples/seed-article.txt) reports.
 
 Dates use 2024: the article's details (a Biden administration, Kim's second decade in
 power, a submarine-launched cruise missile) match the 2024 series. Each event holds

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.embeds import content
-from bot.errors import Forbidden, NotFound, ValidationError
+from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 
 log = logging.getLogger("launchwatch.commands")
 NO_PINGS = discord.AllowedMentions.none()
@@ -36,6 +37,8 @@ def error_text(error: Exception) -> tuple[str, str | None]:
         return content("errors/validation.j2", error=original), None
     if isinstance(original, NotFound):
         return content("errors/not_found.j2", error=original), None
+    if isinstance(original, AlreadyRecorded):
+        return content("errors/already_recorded.j2", error=original), None
     if isinstance(original, Forbidden):
         return content("errors/forbidden.j2", error=original), None
     if isinstance(error, NotModerator):
@@ -68,6 +71,27 @@ class LaunchWatchTree(app_commands.CommandTree):
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"
         await report_error(interaction, error, f"/{command}")
+
+
+async def answer_privately(
+    interaction: discord.Interaction,
+    text: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    file: discord.File | None = None,
+) -> None:
+    """The command's private answer: the follow-up of a deferred response, or the response."""
+    kwargs: dict[str, Any] = {"ephemeral": True, "allowed_mentions": NO_PINGS}
+    if text is not None:
+        kwargs["content"] = text
+    if embed is not None:
+        kwargs["embed"] = embed
+    if file is not None:
+        kwargs["file"] = file
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
 
 
 async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None:

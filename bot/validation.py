@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from bot import models
 from bot.dates import PartialDate
 from bot.errors import ValidationError
+from bot.text import strip_bidi
 
 #: Longest text each field may hold, in characters.
 MAX_LENGTH = {
@@ -57,13 +58,13 @@ def _blank(value: Any) -> bool:
 
 
 def text(field: str, value: Any, *, required: bool = False) -> str | None:
-    """Trimmed text within its length bound; None when blank and optional."""
+    """Trimmed text within its length bound, bidi controls removed; None when blank and optional."""
+    if value is not None:
+        value = strip_bidi(str(value))
     if _blank(value):
         if required:
             raise ValidationError(field, f"{field} is required; give a short text.")
         return None
-    if not isinstance(value, str):
-        value = str(value)
     value = " ".join(value.split()) if field != "summary" and field != "quote" else value.strip()
     if "\x00" in value:
         raise ValidationError(field, "contains a NUL character; remove it.")
@@ -116,6 +117,21 @@ def number(
     return out
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?$")
+
+
+def clock_time(field: str, value: Any) -> str | None:
+    """A wall-clock time as `HH:MM` (24-hour); `8`, `8:30` and `18:05` are accepted."""
+    if _blank(value):
+        return None
+    match = _CLOCK.match(str(value).strip())
+    if match is None:
+        raise ValidationError(
+            field, f"'{_clip(str(value))}' is not a time of day; use HH:MM, e.g. 08:00 or 18:30."
+        )
+    return f"{int(match.group(1)):02d}:{match.group(2) or '00'}"
+
+
 def count(value: Any) -> int | None:
     if _blank(value):
         return None
@@ -152,7 +168,10 @@ def source(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A source: an http(s) URL, or a citation with at least a title or publisher."""
     url = text("url", raw.get("url"))
     if url is not None:
-        parsed = urlparse(url)
+        try:
+            parsed = urlparse(url)
+        except ValueError:  # `http://[oops`: a broken IPv6 host
+            parsed = urlparse("")
         if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
             raise ValidationError(
                 "source_url",

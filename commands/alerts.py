@@ -13,12 +13,12 @@ from bot.errors import ValidationError
 from bot.models import CATEGORIES, CONFIDENCE_RANK, Subscription
 from bot.services.subscriptions import queue_test_alert
 from bot.transformers import EventOption
+from bot.tree import answer_privately
 from commands.checks import ChannelModeratorGroup
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
-NO_PINGS = discord.AllowedMentions.none()
 #: What the bot needs in a channel to alert there (corrections reply, so history too).
 NEEDED = (
     ("view_channel", "View Channel"),
@@ -83,9 +83,7 @@ class AlertsGroup(
     async def _answer(
         self, interaction: discord.Interaction, template: str, **context: object
     ) -> None:
-        await interaction.response.send_message(
-            content(template, **context), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, content(template, **context))
 
     @app_commands.command(name="subscribe", description="Send alerts (and/or digests) to a channel")
     @app_commands.describe(
@@ -97,8 +95,8 @@ class AlertsGroup(
         mention_role="A role to ping with each alert (default: none)",
         mode="instant: each event as it is added; digest: a summary per period; both",
         digest_every="daily, or weekly on Mondays",
-        digest_hour="The hour (0-23) digests are posted, in the time zone",
-        timezone="IANA time zone for the digest hour, e.g. Asia/Seoul (default: the server's)",
+        digest_time="When digests are posted, HH:MM in the time zone (default 08:00)",
+        timezone="IANA time zone for the digest time, e.g. Asia/Seoul (default: the server's)",
     )
     @app_commands.choices(
         min_confidence=[app_commands.Choice(name=c, value=c) for c in CONFIDENCE_RANK],
@@ -117,7 +115,7 @@ class AlertsGroup(
         mention_role: discord.Role | None = None,
         mode: str = "instant",
         digest_every: str | None = None,
-        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        digest_time: app_commands.Range[str, 1, 5] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         target = self._target(interaction, channel)
@@ -129,7 +127,7 @@ class AlertsGroup(
             categories=categories, actors=actors, regions=regions, min_confidence=min_confidence,
             mention_role_id=mention_role.id if mention_role else None, mode=mode,
             digest_every=digest_every,
-            digest_hour=digest_hour if digest_hour is not None else self.bot.config.get("schedule", "default_digest_hour"),
+            digest_time=digest_time or self.bot.config.get("schedule", "default_digest_time"),
             timezone=timezone or settings.timezone or self.bot.config.get("schedule", "default_timezone"),
         )  # fmt: skip
         self._reschedule(sub)
@@ -179,9 +177,7 @@ class AlertsGroup(
     async def list(self, interaction: discord.Interaction) -> None:
         subs = await services.list_subscriptions(self.bot.store, self.bot.scope(interaction))
         shown = embed("commands/alerts_list.j2", subs=subs)
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, embed=shown)
 
     @app_commands.command(
         name="test",
@@ -202,9 +198,7 @@ class AlertsGroup(
     async def preview(self, interaction: discord.Interaction, event: EventOption) -> None:
         post = alerts.alert(event, None)
         assert post.embed is not None
-        await interaction.response.send_message(
-            content=post.content, embed=post.embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, post.content, embed=post.embed)
 
     def _reschedule(self, sub: Subscription) -> None:
         if self.bot.digests is not None:

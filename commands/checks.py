@@ -1,4 +1,4 @@
-"""Run-time permission checks for the command groups (DESIGN.md, "Who sees what").
+"""Run-time permission checks for the command groups (docs/architecture.md, "Permissions").
 
 Discord's `default_permissions` hides and refuses a group for members without the
 permission, but an admin can open it to a role under Integrations, and a stale
@@ -43,11 +43,15 @@ class ModeratorGroup(app_commands.Group):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
-        if getattr(interaction.permissions, self.permission):
-            return True
-        if self.moderator_role_allowed and await holds_moderator_role(interaction):
-            return True
-        raise NotModerator(self.permission_label, self.moderator_role_allowed)
+        allowed = getattr(interaction.permissions, self.permission) or (
+            self.moderator_role_allowed and await holds_moderator_role(interaction)
+        )
+        if not allowed:
+            raise NotModerator(self.permission_label, self.moderator_role_allowed)
+        # These commands write. A write can wait for the store (an import holding SQLite's
+        # lock), so answer Discord within its 3 seconds first; the answer follows up.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return True
 
 
 class ChannelModeratorGroup(ModeratorGroup):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,14 +14,15 @@ from bot.embeds import COLOURS, NEUTRAL, content, embed
 from bot.models import CONFIDENCES, EDITABLE_FIELDS, OUTCOMES, PLATFORMS, Event
 from bot.render import label
 from bot.transformers import Date, EventOption
-from bot.tree import respond_ephemeral
+from bot.tree import answer_privately
 from commands.checks import ModeratorGroup
 from commands.timeline import CATEGORY_CHOICES
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
-NO_PINGS = discord.AllowedMentions.none()
+#: A second /event add of the same launch this soon is a retry, answered with the first.
+TWIN_WINDOW = timedelta(minutes=10)
 CLEAR = "-"
 """The value that empties an optional field: Discord will not send an empty required option."""
 
@@ -96,7 +98,9 @@ class EventGroup(
         }  # fmt: skip
         if source_url or source_title:
             raw["sources"] = [{"url": source_url, "title": source_title}]
-        event = await services.add_event(self.bot.store, self.bot.scope(interaction), raw)
+        event = await services.add_event(
+            self.bot.store, self.bot.scope(interaction), raw, twin_window=TWIN_WINDOW
+        )
         await self._answer(interaction, "commands/event_added.j2", event, changed=[])
 
     @app_commands.command(
@@ -178,11 +182,10 @@ class EventGroup(
     async def export(self, interaction: discord.Interaction, format: str = "json") -> None:
         from bot.transfer import export_data
 
-        await interaction.response.defer(ephemeral=True, thinking=True)
         text = await export_data(self.bot.store, self.bot.scope(interaction), format)  # type: ignore[arg-type]
         data = text.encode("utf-8")
         if len(data) > interaction.filesize_limit:
-            await respond_ephemeral(
+            await answer_privately(
                 interaction,
                 content(
                     "errors/export_too_big.j2",
@@ -194,11 +197,8 @@ class EventGroup(
             )
             return
         file = discord.File(io.BytesIO(data), filename=f"launchwatch-events.{format}")
-        await interaction.followup.send(
-            content("commands/exported.j2", format=format),
-            file=file,
-            ephemeral=True,
-            allowed_mentions=NO_PINGS,
+        await answer_privately(
+            interaction, content("commands/exported.j2", format=format), file=file
         )
 
     async def _answer(
@@ -212,9 +212,7 @@ class EventGroup(
         shown = embed(
             template, colour=COLOURS.get(event.category, NEUTRAL), event=event, changed=changed
         )
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, embed=shown)
 
 
 async def setup(bot: LaunchWatch) -> None:

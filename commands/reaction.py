@@ -12,12 +12,11 @@ from bot.embeds import embed
 from bot.models import ACTOR_KINDS, STANCES
 from bot.render import label
 from bot.transformers import EventOption, ReactionOption, SaidOn, Since, Until
+from bot.tree import answer_privately
 from commands.checks import ModeratorGroup
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
-
-NO_PINGS = discord.AllowedMentions.none()
 
 
 def _choices(values: tuple[str, ...]) -> list[app_commands.Choice[str]]:
@@ -77,9 +76,7 @@ class ReactionGroup(
         }  # fmt: skip
         reaction = await services.add_reaction(self.bot.store, self.bot.scope(interaction), raw)
         shown = embed("commands/reaction_added.j2", reaction=reaction, event=event)
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, embed=shown)
 
     @app_commands.command(name="remove", description="Remove a reaction recorded by mistake")
     @app_commands.describe(reaction="The reaction: type an actor or words from it")
@@ -88,9 +85,7 @@ class ReactionGroup(
             self.bot.store, self.bot.scope(interaction), reaction.id
         )
         shown = embed("commands/reaction_removed.j2", reaction=removed)
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await answer_privately(interaction, embed=shown)
 
 
 async def setup(bot: LaunchWatch) -> None:

@@ -14,12 +14,11 @@ from bot.embeds import content
 from bot.errors import ValidationError
 from bot.render import render
 from bot.transformers import MAX_CHOICES
+from bot.tree import answer_privately
 from commands.checks import AdminGroup
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
-
-NO_PINGS = discord.AllowedMentions.none()
 
 
 @cache
@@ -40,7 +39,7 @@ class SettingsGroup(
         self, interaction: discord.Interaction, template: str, **context: object
     ) -> None:
         text = content(template, **context)
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        await answer_privately(interaction, text)
 
     @app_commands.command(
         name="moderator-role", description="Let a role record events and reactions"

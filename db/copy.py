@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from db.store import Store, open_store, sqlite_path
+from db.store import Store, StoreError, open_store, sqlite_path
 
 #: Tables in an order where every row's references are copied before it; and each
 #: table's key, for reading in batches.
@@ -141,5 +141,7 @@ def _missing_file(url: str) -> bool:
 async def _open(url: str, *, migrate: bool) -> Store:
     try:
         return await open_store(url, migrate=migrate)
+    except StoreError:
+        raise  # names the problem and the fix itself
     except Exception as exc:  # refused connection, bad URL, missing driver: say which store
         raise CopyRefused(f"cannot open {redact(url)}: {exc}") from exc

@@ -6,6 +6,10 @@ the other processes wake at once instead of at their next sweep. The SQL in
 `db/queries.py` is shared with SQLite; `PostgresConn` turns its `?` placeholders into
 `$n` and gives values the loose typing SQLite's column affinity gives them.
 
+Two processes may change one event at once: a change reads the event row locked
+(`for_update`), and an external id is checked free and inserted under an advisory lock
+on its name (`lock`), as a row not yet inserted cannot be locked.
+
 A store may live in its own schema: `PostgresStore.open(url, schema="lw")`, or a
 `?search_path=lw` query in the URL (asyncpg passes unknown URL parameters to the server
 as settings). The tests give each test a schema of its own this way.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -27,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from db.queries import Queries
-from db.store import Row, Store, migrations
+from db.store import Row, Store, StoreError, migrations, refuse_newer
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +98,19 @@ def _coerce(value: Any, kind: str) -> Any:
         with contextlib.suppress(ValueError):
             return float(value)
     return value
+
+
+def lock_key(name: str) -> int:
+    """The advisory-lock key for a name: the first 8 bytes of the BLAKE2b digest of
+    `launchwatch:<name>`, as a signed bigint.
+
+    Every process must derive the same key, so not Python's `hash()` (salted per
+    process). Nor PostgreSQL's `hashtext()`: undocumented, and 32 bits, where 64 make an
+    accidental collision (which would only make two unrelated locks wait on each other)
+    negligible. The prefix keeps clear of other applications' keys on a shared server;
+    single-bigint keys never meet `migrate`'s two-int4 keys."""
+    digest = hashlib.blake2b(f"launchwatch:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class PostgresConn:
@@ -167,6 +185,43 @@ class PostgresConn:
         row = await self.conn.fetchrow(sql, *await self._args(sql, params))
         return dict(row) if row is not None else None
 
+    def for_update(self, select: str) -> str:
+        """`select` locking the rows it reads until the transaction ends. NO KEY UPDATE is
+        the lock the UPDATE that follows takes anyway: it makes a second edit of the row
+        wait, and then read the row as the first left it, but does not hold up inserting
+        a source or reaction that merely refers to the row (as FOR UPDATE would)."""
+        return f"{select} FOR NO KEY UPDATE"
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Take a transaction-scoped advisory lock per name (`lock_key`), in key order so
+        that two transactions locking overlapping sets cannot deadlock. Released at commit
+        or rollback; outside a transaction it would be released at once."""
+        keys = sorted({lock_key(n) for n in names})
+        if keys:
+            await self.conn.execute(
+                "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k", keys
+            )
+
+
+def _store_error(exc: BaseException, url: str) -> StoreError:
+    """What a failed connection means for the person who configured `url`."""
+    parts = urlsplit(url)
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        database = parts.path.lstrip("/") or parts.username or ""
+        return StoreError("no_database", url, detail, subject=database)
+    if isinstance(
+        exc, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return StoreError("refused", url, detail, subject=parts.username or "")
+    if isinstance(exc, OSError | TimeoutError | asyncpg.CannotConnectNowError):
+        try:
+            port = parts.port or 5432
+        except ValueError:  # not a number: asyncpg would have said so first
+            port = 5432
+        return StoreError("unreachable", url, detail, subject=f"{parts.hostname}:{port}")
+    return StoreError("other", url, detail)
+
 
 class PostgresStore(Store):
     backend = "postgres"
@@ -183,11 +238,26 @@ class PostgresStore(Store):
     async def open(
         cls, url: str, *, schema: str | None = None, max_size: int = 10
     ) -> PostgresStore:
-        """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given."""
-        pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, server_settings=cls._settings(url, schema)
-        )
+        """Connect a pool to `url` (`postgresql://` or `postgres://`), in `schema` if given;
+        `StoreError` when the server, the database or the schema is not there."""
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_size, server_settings=cls._settings(url, schema)
+            )
+        except Exception as exc:  # asyncpg's, the socket's or the URL parser's
+            raise _store_error(exc, url) from exc
         assert pool is not None
+        try:
+            # A search_path naming no schema that exists connects fine; only the first
+            # CREATE TABLE would fail, with "no schema has been selected to create in".
+            if await pool.fetchval("SELECT current_schema()") is None:
+                wanted = schema or parse_qs(urlsplit(url).query).get("search_path", ["public"])[0]
+                raise StoreError("no_schema", url, subject=wanted)
+        except BaseException as exc:
+            await pool.close()
+            if isinstance(exc, OSError | asyncpg.PostgresError):
+                raise _store_error(exc, url) from exc
+            raise
         return cls(url, pool, schema)
 
     @staticmethod
@@ -220,31 +290,41 @@ class PostgresStore(Store):
 
     async def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction under an advisory lock,
-        so two processes starting together apply each migration exactly once."""
+        so two processes starting together apply each migration exactly once. A failed
+        one is rolled back and named (`StoreError`), as is a store newer than this code."""
         applied = []
         async with self._pool.acquire() as conn:
             for version, name, sql in migrations("postgres"):
-                async with conn.transaction():
-                    await conn.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext('launchwatch.migrate'), "
-                        "hashtext(COALESCE(current_schema(), '')))"
-                    )
-                    await conn.execute(
-                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-                        'name TEXT NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
-                    )
-                    current = await conn.fetchval(
-                        "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-                    )
-                    if version <= current:
-                        continue
-                    await conn.execute(sql)
-                    await conn.execute(
-                        "INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)",
-                        version,
-                        name,
-                        datetime.now(UTC).isoformat(),
-                    )
+                step = "schema_version"
+                try:
+                    async with conn.transaction():
+                        await conn.execute(
+                            "SELECT pg_advisory_xact_lock(hashtext('launchwatch.migrate'), "
+                            "hashtext(COALESCE(current_schema(), '')))"
+                        )
+                        await conn.execute(
+                            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER "
+                            'PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
+                        )
+                        current = await conn.fetchval(
+                            "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+                        )
+                        refuse_newer(self.url, "postgres", current)
+                        if version <= current:
+                            continue
+                        step = name
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_version (version, name, applied_at) "
+                            "VALUES ($1, $2, $3)",
+                            version,
+                            name,
+                            datetime.now(UTC).isoformat(),
+                        )
+                except asyncpg.PostgresError as exc:
+                    raise StoreError("migration_failed", self.url, str(exc), subject=step) from exc
+                except OSError as exc:
+                    raise _store_error(exc, self.url) from exc
                 applied.append(version)
         return applied
 

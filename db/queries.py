@@ -1,7 +1,8 @@
 """Every SQL statement the services run, written once in portable SQL (`?` placeholders).
 
-Rows come back as dicts keyed by DESIGN.md's field names; JSON-list columns
-(subscription filters, moderator roles) are decoded here so callers see lists.
+Rows come back as dicts keyed by the data model's field names (docs/architecture.md,
+"Data model"); JSON-list columns (subscription filters, moderator roles) are decoded here
+so callers see lists.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ REACTION_COLUMNS = (
 )  # fmt: skip
 SUBSCRIPTION_COLUMNS = (
     "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
-    "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+    "mention_role_id", "mode", "digest_every", "digest_time", "timezone", "last_digest_at",
     "state", "broken_reason", "created_by", "created_at",
 )  # fmt: skip
 _JSON_LISTS = ("regions", "categories", "actors", "moderator_role_ids")
@@ -171,6 +172,19 @@ class Queries:
     async def get_event(self, event_id: int) -> Row | None:
         return await self.conn.fetchone("SELECT * FROM event WHERE id = ?", [event_id])
 
+    async def get_event_for_update(self, event_id: int) -> Row | None:
+        """The event, read to be changed: no other transaction can change it (and so take
+        the same next revision number) until this one ends."""
+        return await self.conn.fetchone(
+            self.conn.for_update("SELECT * FROM event WHERE id = ?"), [event_id]
+        )
+
+    async def lock_external_ids(self, guild_id: int, keys: Sequence[str]) -> None:
+        """Serialise the use of these external ids with other transactions until this one
+        ends: checked free, then inserted, without another inserting them in between (an
+        id not yet in use has no row to lock)."""
+        await self.conn.lock([f"external_id:{guild_id}:{key}" for key in keys])
+
     async def event_by_external_id(self, guild_id: int, external_id: str) -> Row | None:
         return await self.conn.fetchone(
             "SELECT * FROM event WHERE guild_id = ? AND external_id = ?", [guild_id, external_id]
@@ -187,6 +201,16 @@ class Queries:
             )
             taken.update(r["external_id"] for r in rows)
         return taken
+
+    async def recent_twin(
+        self, guild_id: int, occurred_on: str, category: str, summary: str, since: str
+    ) -> Row | None:
+        """The guild's event with this date, category and summary recorded since `since`."""
+        return await self.conn.fetchone(
+            "SELECT * FROM event WHERE guild_id = ? AND occurred_on = ? AND category = ? "
+            "AND summary = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
+            [guild_id, occurred_on, category, summary, since],
+        )
 
     def _event_where(
         self, f: EventFilter, guild_ids: Sequence[int] | None = None
@@ -669,6 +693,15 @@ class Queries:
             "SELECT * FROM delivery WHERE subscription_id = ? AND event_id = ? AND kind = 'alert' "
             "ORDER BY id LIMIT 1",
             [subscription_id, event_id],
+        )
+
+    async def posted_alert(self, event_id: int, guild_id: int) -> Row | None:
+        """An alert for the event sent to one of this guild's channels (for a link to it)."""
+        return await self.conn.fetchone(
+            "SELECT channel_id, message_id FROM delivery WHERE event_id = ? AND guild_id = ? "
+            "AND kind = 'alert' AND status = 'sent' AND message_id IS NOT NULL "
+            "ORDER BY id LIMIT 1",
+            [event_id, guild_id],
         )
 
     async def update_delivery(

@@ -7,6 +7,8 @@ reads use a second connection, which WAL lets run beside a write.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from db.queries import Queries
-from db.store import Row, Store, migrations, sqlite_path
+from db.store import Row, Store, StoreError, migrations, refuse_newer, sqlite_path
 
 
 class SQLiteConn:
@@ -66,14 +68,55 @@ class SQLiteConn:
         row = await cur.fetchone()
         return dict(row) if row is not None else None
 
+    def for_update(self, select: str) -> str:
+        """`select` as it is: every transaction here began IMMEDIATE, holding the file's
+        one write lock (against other processes too) until it ends, so nothing else can
+        change a row between a transaction's read and its write."""
+        return select
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Nothing to take: the write lock this transaction holds already covers them."""
+        return None
+
 
 async def _connect(path: str) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("PRAGMA busy_timeout = 10000")
-    await db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 10000")
+        await db.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        await db.close()  # else aiosqlite's (non-daemon) thread keeps the process alive
+        raise
     return db
+
+
+def _make_room(url: str, path: str) -> None:
+    """The file's folder, created if need be; a folder where the file should be is refused
+    (SQLite would only say "unable to open database file")."""
+    if path == ":memory:":
+        return
+    if Path(path).is_dir():
+        raise StoreError("is_directory", url, subject=path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _store_error(exc: sqlite3.Error | OSError, url: str, path: str) -> StoreError:
+    """What a failed open means for the person who configured `url`."""
+    if isinstance(exc, OSError):
+        folder = Path(path).parent
+        # mkdir says "File exists" of a file where a folder should be: say what is wrong.
+        why = os.strerror(errno.ENOTDIR) if isinstance(exc, FileExistsError) else exc.strerror
+        return StoreError("cannot_create", url, why or str(exc), subject=str(folder))
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return StoreError("not_sqlite", url, str(exc), subject=path)
+    if Path(path).is_dir():
+        return StoreError("is_directory", url, str(exc), subject=path)
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_IOERR")):
+        return StoreError("cannot_create", url, str(exc), subject=path)
+    return StoreError("other", url, str(exc), subject=path)
 
 
 class SQLiteStore(Store):
@@ -90,79 +133,115 @@ class SQLiteStore(Store):
 
     @classmethod
     async def open(cls, url: str) -> SQLiteStore:
+        """Open (creating it if need be) the file `url` names; `StoreError` if it cannot be."""
         path = sqlite_path(url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path)
+        try:
+            _make_room(url, path)
+            writer = await _connect(path)
+        except (sqlite3.Error, OSError) as exc:
+            raise _store_error(exc, url, path) from exc
         try:
             mode = await (await writer.execute("PRAGMA journal_mode = WAL")).fetchone()
             if path != ":memory:" and mode is not None and str(mode[0]).lower() != "wal":
-                raise RuntimeError(f"could not put {path} in WAL mode")
+                raise StoreError("cannot_create", url, f"journal mode {mode[0]}, not WAL")
             reader = writer if path == ":memory:" else await _connect(path)
-        except BaseException:
+        except BaseException as exc:
             await writer.close()  # else aiosqlite's thread keeps the process alive
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise _store_error(exc, url, path) from exc
             raise
         return cls(url, writer, reader)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
-        async with self._lock:
-            await self._control("BEGIN IMMEDIATE")
-            q = Queries(SQLiteConn(self._writer))
-            try:
-                yield q
-                await self._control("COMMIT")
-            except BaseException:
-                if self._writer.in_transaction:
-                    await self._control("ROLLBACK")
-                raise
-        if q.wrote_deliveries:
-            for callback in list(self.on_commit):
-                callback()
+        q = Queries(SQLiteConn(self._writer))
+        committing = False
+        try:
+            async with self._lock:
+                try:
+                    # BEGIN inside the try: a cancel that lands on it still finds the BEGIN
+                    # run (`_control` waits for it), and only the ROLLBACK below undoes it.
+                    await self._control("BEGIN IMMEDIATE")
+                    yield q
+                    committing = True
+                    await self._control("COMMIT")
+                except BaseException:
+                    if self._writer.in_transaction:
+                        committing = False
+                        await self._control("ROLLBACK")
+                    raise
+        finally:
+            # Also after a cancel that landed on COMMIT: it ran to its end, so the rows are
+            # stored and the dispatcher must hear of them.
+            if committing and q.wrote_deliveries:
+                for callback in list(self.on_commit):
+                    callback()
 
     async def _control(self, sql: str) -> None:
-        """BEGIN, COMMIT or ROLLBACK, waited for even if the caller is cancelled: the
-        statement runs on aiosqlite's thread regardless, and the lock must not be let go
-        while it is still pending (the next BEGIN would find a transaction open)."""
+        """BEGIN, COMMIT or ROLLBACK, waited for to its end even if the caller is cancelled
+        (once or again): the statement runs on aiosqlite's thread regardless, and the lock
+        must not be let go while it is pending (the next BEGIN would find a transaction
+        open). The cancel is raised once it has run."""
         task = asyncio.ensure_future(self._writer.execute(sql))
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            await asyncio.wait([task])
-            raise
+        cancelled = False
+        while not task.done():
+            try:
+                await asyncio.wait([task])
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            if not task.cancelled():
+                task.exception()  # retrieved: the cancel is what the caller must hear
+            raise asyncio.CancelledError
+        await task
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Queries]:
         yield Queries(SQLiteConn(self._reader))
 
     async def migrate(self) -> list[int]:
+        """Apply pending migrations, each in a transaction of its own; `StoreError` names
+        the one that failed (nothing of it is kept) or a store newer than this code."""
         async with self._lock:
             db = self._writer
-            await db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            cur = await db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-            row = await cur.fetchone()
+            try:
+                await db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                cur = await db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                row = await cur.fetchone()
+            except sqlite3.Error as exc:
+                raise self._migration_error(exc, "schema_version") from exc
             current = int(row[0]) if row else 0
+            refuse_newer(self.url, "sqlite", current)
             applied = []
             for version, name, sql in migrations("sqlite"):
                 if version <= current:
                     continue
-                await db.execute("BEGIN IMMEDIATE")
                 try:
+                    await self._control("BEGIN IMMEDIATE")
                     for statement in _statements(sql):
                         await db.execute(statement)
                     await db.execute(
                         "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                         (version, name, datetime.now(UTC).isoformat()),
                     )
-                except BaseException:
-                    await db.execute("ROLLBACK")
+                    await self._control("COMMIT")
+                except BaseException as exc:
+                    if db.in_transaction:
+                        await self._control("ROLLBACK")
+                    if isinstance(exc, sqlite3.Error):
+                        raise self._migration_error(exc, name) from exc
                     raise
-                await db.execute("COMMIT")
                 applied.append(version)
             return applied
+
+    def _migration_error(self, exc: sqlite3.Error, name: str) -> StoreError:
+        path = sqlite_path(self.url)
+        if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            return StoreError("not_sqlite", self.url, str(exc), subject=path)
+        return StoreError("migration_failed", self.url, str(exc), subject=name)
 
     async def close(self) -> None:
         if self._reader is not self._writer:

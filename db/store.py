@@ -19,6 +19,43 @@ from db.queries import Queries
 Row = dict[str, Any]
 
 
+class StoreError(Exception):
+    """The store cannot be opened, reached or migrated: a configuration problem, not a bug.
+
+    `problem` names what is wrong (the CLI's one-line message picks the fix by it, from
+    templates/cli/messages.j2); `subject` is the thing at fault (a path, `host:port`, a
+    database, schema or migration name); `detail` is the driver's own words. Raised only
+    after every connection and thread opened so far is closed, so a process that lets it
+    end `main` exits instead of hanging on aiosqlite's worker thread.
+    """
+
+    PROBLEMS = (
+        "not_sqlite",  # the file is not a SQLite database, or is damaged
+        "is_directory",  # the path names a folder
+        "cannot_create",  # the file or its folder cannot be created or written
+        "newer_schema",  # the store was migrated by a newer LaunchWatch
+        "migration_failed",  # a migration did not apply (e.g. a table in the way)
+        "unreachable",  # no server answers at host:port
+        "no_database",  # the server has no such database
+        "no_schema",  # ?search_path= names a schema that does not exist
+        "refused",  # the server refused the user or password
+        "no_driver",  # asyncpg is not installed
+        "unsupported",  # the URL names no backend
+        "other",
+    )
+
+    def __init__(
+        self, problem: str, url: str, detail: str = "", *, subject: str = "", known: int = 0
+    ) -> None:
+        assert problem in self.PROBLEMS, problem
+        super().__init__(f"{problem}: {subject or url}: {detail}" if detail else problem)
+        self.problem = problem
+        self.url = url
+        self.detail = " ".join(detail.split())  # one line, whatever the driver said
+        self.subject = subject
+        self.known = known  # newer_schema: the newest version this LaunchWatch knows
+
+
 class Conn(Protocol):
     """What `Queries` needs of a driver connection. SQL uses `?` placeholders."""
 
@@ -33,6 +70,16 @@ class Conn(Protocol):
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    def for_update(self, select: str) -> str:
+        """`select` made to lock the rows it reads until the transaction ends, so a
+        read-then-write (an event's revision number) cannot interleave with another."""
+        ...
+
+    async def lock(self, names: Sequence[str]) -> None:
+        """Hold a lock on each name until the transaction ends: for rows that do not
+        exist yet (an external id about to be checked, then inserted)."""
+        ...
 
 
 class Store(ABC):
@@ -80,8 +127,23 @@ def migrations(dialect: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def newest_known(dialect: str) -> int:
+    """The newest schema version this LaunchWatch has a migration for."""
+    return max((version for version, _, _ in migrations(dialect)), default=0)
+
+
+def refuse_newer(url: str, dialect: str, current: int) -> None:
+    """A store migrated by a newer LaunchWatch is refused: this code does not know its
+    tables, and writing to them could break what the newer one relies on."""
+    known = newest_known(dialect)
+    if current > known:
+        raise StoreError("newer_schema", url, subject=str(current), known=known)
+
+
 async def open_store(url: str, *, migrate: bool = True) -> Store:
-    """Open the store a `[database] url` names, applying migrations unless told not to."""
+    """Open the store a `[database] url` names, applying migrations unless told not to.
+
+    Every way this can fail raises `StoreError`, with the store closed again."""
     store: Store
     if url.startswith("sqlite:///"):
         from db.sqlite import SQLiteStore
@@ -90,17 +152,17 @@ async def open_store(url: str, *, migrate: bool = True) -> Store:
     elif url.startswith(("postgresql://", "postgres://")):
         try:
             from db.postgres import PostgresStore  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise RuntimeError(
-                "the PostgreSQL backend needs asyncpg: pip install 'launchwatch[postgres]'"
-            ) from exc
+        except ImportError:
+            raise StoreError("no_driver", url) from None
         store = await PostgresStore.open(url)
     else:
-        raise ValueError(
-            f"unsupported database url {url!r}; use sqlite:///file.db or postgresql://"
-        )
+        raise StoreError("unsupported", url)
     if migrate:
-        await store.migrate()
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()  # else its connections (and aiosqlite's thread) live on
+            raise
     return store
 
 

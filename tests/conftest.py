@@ -4,18 +4,26 @@ its own), and a scope to act in.
 The `store` fixture runs every test that uses it on SQLite and on PostgreSQL. PostgreSQL
 tests use `LAUNCHWATCH_TEST_POSTGRES_URL` (default: the local server's `test` database);
 without a server they skip, except under `CI=true`, where a missing server fails them.
+A failed connection is not the final word: see `PostgresProbe`.
+
+Hypothesis runs without its per-example deadline: wall-clock limits make tests flaky on a
+busy machine, and timings belong in bench/.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from hypothesis import settings
 
 from bot.services import Scope
 from db import Store, open_store
@@ -49,7 +57,62 @@ SQLITE_ONLY = {
     "test_store.py::TestRows::test_a_nonce_longer_than_discord_allows_is_refused",
 }
 
-_postgres_problem: list[str] = []  # why the server could not be reached, once known
+settings.register_profile("launchwatch", deadline=None)
+settings.load_profile("launchwatch")
+
+
+@dataclass
+class PostgresProbe:
+    """Whether the PostgreSQL test server answers, asked again until it has answered once.
+
+    A failure is retried with a short backoff (a server restarting, its connection slots
+    briefly full), and is never remembered as the answer: the next test asks again, so a
+    hiccup skips at most the test it hit. Once a full round of attempts has failed the
+    server is taken as absent and each later test makes one attempt (a refused connection
+    costs a millisecond), so a run without a server still skips quickly."""
+
+    connect: Callable[[], Awaitable[None]]
+    errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+    attempts: int = 3
+    backoff: float = 0.2  # seconds before the second attempt, doubled before each further one
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    reachable: bool = False
+    absent: str | None = None  # why the last full round of attempts failed
+
+    async def problem(self) -> str | None:
+        """None when the server answers; otherwise why it did not."""
+        if self.reachable:
+            return None
+        why = ""
+        for attempt in range(1 if self.absent else self.attempts):
+            if attempt:
+                await self.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                await self.connect()
+            except self.errors as exc:
+                why = f"{type(exc).__name__}: {exc}"
+                continue
+            self.reachable, self.absent = True, None
+            return None
+        self.absent = why
+        return why
+
+
+async def _connect_to_test_server() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(postgres_test_url(), timeout=5)
+    await conn.close()
+
+
+_probe: PostgresProbe | None = None  # made on first use, so asyncpg stays optional
+
+
+def _not_here(why: str) -> NoReturn:
+    """Skip the test; under CI=true, where the server must be there, fail it instead."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(why)
+    pytest.skip(why)
 
 
 def postgres_test_url(**params: str) -> str:
@@ -83,23 +146,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 async def postgres_url() -> str:
     """The test server's URL; skips the test (fails it under CI=true) when none answers."""
-    if not _postgres_problem:
-        try:
-            import asyncpg
-        except ImportError:
-            _postgres_problem.append("asyncpg is not installed: pip install -e '.[test]'")
-    if not _postgres_problem:
-        try:
-            conn = await asyncpg.connect(postgres_test_url(), timeout=5)
-            await conn.close()
-            _postgres_problem.append("")
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-            _postgres_problem.append(f"{type(exc).__name__}: {exc}")
-    if _postgres_problem[0]:
-        why = NO_POSTGRES.format(url=POSTGRES_URL, why=_postgres_problem[0])
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(why)
-        pytest.skip(why)
+    global _probe
+    try:
+        import asyncpg
+    except ImportError:
+        _not_here("asyncpg is not installed: pip install -e '.[test]'")
+    if _probe is None:
+        errors = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+        _probe = PostgresProbe(_connect_to_test_server, errors)
+    why = await _probe.problem()
+    if why is not None:
+        _not_here(NO_POSTGRES.format(url=POSTGRES_URL, why=why))
     return postgres_test_url()
 
 

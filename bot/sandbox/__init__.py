@@ -59,7 +59,7 @@ if TYPE_CHECKING:
         RequestRecord,
         Store,
     )
-    from bot.sandbox.spec import SpecValidator, find_spec_path, normalize
+    from bot.sandbox.spec import SpecValidator, UncoveredRoute, normalize
 
 # Heavy parts (aiohttp, jsonschema) load on first use, so `bot.sandbox.world` stays cheap.
 _LAZY = {
@@ -82,7 +82,7 @@ _LAZY = {
     "RequestRecord": "records",
     "Store": "records",
     "SpecValidator": "spec",
-    "find_spec_path": "spec",
+    "UncoveredRoute": "spec",
     "normalize": "spec",
 }
 
@@ -129,9 +129,9 @@ __all__ = [
     "RouteLimit",
     "SpecValidator",
     "Store",
+    "UncoveredRoute",
     "User",
     "World",
-    "find_spec_path",
     "normalize",
     "running_emulator",
     "sandbox_world",

@@ -15,7 +15,6 @@ import io
 import logging
 import os
 import shlex
-import sqlite3
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -140,6 +139,7 @@ class Console:
         self.seen: dict[int, int] = {}  # message id -> edit count already shown
         # Messages shown with buttons, newest first, with who may press them (None: anyone).
         self.clickable: list[tuple[MessageRecord, str | None]] = []
+        self.reported = 0  # how many of the emulator's contract violations were shown
         self.mark_all_seen()
 
     # -- output ----------------------------------------------------------------------------
@@ -189,10 +189,32 @@ class Console:
             if not edited:
                 self.remember_buttons(message, None)
 
+    def report_violations(self) -> None:
+        """Every body the bot sent that broke Discord's contract, loudly, as soon as seen: the
+        sandbox must never show a bot that real Discord would refuse without saying so."""
+        found = self.emulator.spec_errors
+        self.reported = min(self.reported, len(found))
+        for violation in found[self.reported :]:
+            log.error(
+                "body Discord would refuse (%s) on %s %s: %s; body: %r",
+                violation.kind,
+                violation.method,
+                violation.path,
+                violation.errors,
+                violation.body,
+            )
+            problems = _problems(violation.errors)
+            self.say(
+                *wrap(words("violation", violation.kind, violation.route, problems), self.width)
+            )
+        self.reported = len(found)
+
     # -- the loop --------------------------------------------------------------------------
 
-    async def run(self, source: LineSource, *, echo: bool) -> None:
-        """Until ``quit`` or the end of input; ``echo`` prints each line after its prompt."""
+    async def run(self, source: LineSource, *, echo: bool) -> int:
+        """Until ``quit`` or the end of input; ``echo`` prints each line after its prompt.
+
+        Returns the exit status: 1 when any body broke the contract during the session."""
         while True:
             prompt = self.prompt()
             text = await source(prompt)
@@ -203,7 +225,12 @@ class Console:
             if not await self.handle(text):
                 break
         self.show_news()  # what arrived during the last line's settle time and after
+        self.report_violations()
+        broken = len(self.emulator.spec_errors)
+        if broken:
+            self.say(*wrap(words("violations_total", broken), self.width))
         self.say(words("bye"))
+        return 1 if broken else 0
 
     async def handle(self, text: str) -> bool:
         """One line; False when it asks to leave. Mistakes print a line and the console goes on."""
@@ -220,6 +247,7 @@ class Console:
         if self.settle > 0:
             await asyncio.sleep(self.settle)
         self.show_news()
+        self.report_violations()
         return True
 
     async def dispatch(self, line: Line) -> None:
@@ -484,6 +512,18 @@ def _choice(option: dict[str, Any], value: str) -> str:
     raise LineError(words("not_a_choice", option["name"], value, known))
 
 
+def _problems(errors: dict[str, Any], path: tuple[str, ...] = ()) -> list[str]:
+    """Discord's nested ``errors`` as ``embeds.0.description: Must be 4096 or fewer…`` lines."""
+    found: list[str] = []
+    for key, value in errors.items():
+        if key == "_errors":
+            where = ".".join(path)
+            found += [f"{where}: {e['message']}" if where else e["message"] for e in value]
+        elif isinstance(value, dict):
+            found += _problems(value, (*path, key))
+    return found
+
+
 def _buttons(message: MessageRecord) -> list[dict[str, Any]]:
     """The message's pressable buttons (link buttons have no custom_id and open a page)."""
     rows = _rows(message.components)
@@ -573,31 +613,41 @@ async def sandbox_session(
     echo: bool,
     settle: float = SETTLE,
 ) -> int:
-    """Start the emulator and the real bot over ``db`` (seeded if new), then run the console."""
+    """Start the emulator and the real bot over ``db`` (seeded if new), then run the console;
+    the console's exit status (1 when a body broke Discord's contract)."""
     from bot.sandbox.harness import running_bot, sandbox_config
     from bot.seed import seed_example
     from bot.services import Scope
+    from db import open_store
 
     fresh = not await asyncio.to_thread(db.exists)
     log_path = db.with_suffix(".log")
-    with logging_to(log_path):
-        emulator = Emulator()
-        await emulator.start()
-        emulator.patch_discord()
-        try:
-            async with running_bot(sandbox_config(db, config), emulator) as bot:
-                console = Console(emulator, out, settle=settle)
-                console.say(*wrap(words("started", db, log_path, fresh), console.width))
-                if fresh:
-                    scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
-                    console.say(words("seeded", await seed_example(bot.store, scope)))
-                if not echo:
-                    console.say(*wrap(words("intro"), console.width))
-                console.mark_all_seen()
-                await console.run(source, echo=echo)
-        finally:
-            await emulator.stop()
-    return 0
+    bot_config = sandbox_config(db, config)
+    # Opened (and migrated) before anything starts: a store that cannot be raises
+    # StoreError at once, with nothing left running.
+    store = await open_store(bot_config.database_url)
+    try:
+        with logging_to(log_path):
+            emulator = Emulator()
+            await emulator.start()
+            emulator.patch_discord()
+            try:
+                async with running_bot(bot_config, emulator, store=store) as bot:
+                    console = Console(emulator, out, settle=settle)
+                    console.say(*wrap(words("started", db, log_path, fresh), console.width))
+                    if fresh:
+                        scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
+                        console.say(words("seeded", await seed_example(bot.store, scope)))
+                    if not echo:
+                        console.say(*wrap(words("intro"), console.width))
+                    console.mark_all_seen()
+                    console.report_violations()  # the command sync, before the first line
+                    status = await console.run(source, echo=echo)
+            finally:
+                await emulator.stop()
+    finally:
+        await store.close()
+    return status
 
 
 def _settle(config: Config) -> float:
@@ -605,35 +655,15 @@ def _settle(config: Config) -> float:
     return float(config.get("sandbox", "settle"))
 
 
-def _unusable_store(path: Path) -> str | None:
-    """Why an existing file is no SQLite store, found before the bot starts: a failed open
-    inside the bot would leave aiosqlite's (non-daemon) thread running, and the process hung."""
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(path)) as db:
-            db.execute("PRAGMA schema_version").fetchone()
-    except sqlite3.Error as exc:
-        return str(exc)
-    return None
-
-
 def run_sandbox(
     config: Config, *, db: str | Path | None = None, script: str | Path | None = None
 ) -> int:
-    """The CLI's entry: 0 when done, 1 when the script or the store is unusable."""
+    """The CLI's entry: 0 when done, 1 when the script is unusable or when a body the bot
+    sent broke Discord's contract. A store that cannot be opened raises `StoreError` before
+    anything starts (the CLI says why, and exits 2)."""
     path = Path(db or config.get("sandbox", "db")).expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)  # as the store itself would
-    except OSError as exc:
-        print(words("no_db_folder", path, exc.strerror or exc), file=sys.stderr)
-        return 1
     if isinstance(sys.stdout, io.TextIOWrapper):  # box drawing on a console that lacks it
         sys.stdout.reconfigure(errors="replace")
-    problem = _unusable_store(path)
-    if problem:
-        print(words("bad_store", path, problem), file=sys.stderr)
-        return 1
     if script is not None:
         try:
             text = Path(script).read_text(encoding="utf-8")

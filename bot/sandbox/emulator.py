@@ -1,7 +1,7 @@
 """The :class:`Emulator`: start a Discord look-alike, point discord.py at it, drive the bot.
 
 Tests, benchmarks and ``python -m bot sandbox`` all use this one facade; the parts behind it
-(gateway, routes, rate limits, spec checks, faults, records) stay replaceable.
+(gateway, routes, rate limits, contract checks, faults, records) stay replaceable.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Emulator(UserActions):
         recommended_shards: int = 1,
         heartbeat_interval: int = 41250,
         validate: bool = True,
-        spec_path: Path | None = None,
+        contract: Path | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -74,7 +74,7 @@ class Emulator(UserActions):
             recommended_shards=recommended_shards,
             nonce_window=nonce_window,
         )
-        spec = SpecValidator(spec_path) if validate else None
+        spec = SpecValidator(contract) if validate else None
         self.server = Server(
             routes=self.routes,
             store=self.store,
@@ -271,7 +271,8 @@ class Emulator(UserActions):
 
     @property
     def spec_errors(self) -> list[BodyViolation]:
-        """Every body Discord would have refused (schema or documented limits)."""
+        """Every body Discord would have refused (schema or documented limits), and every JSON
+        body sent to a route the contract lacks (``uncovered``: it went unchecked)."""
         return self.store.spec_errors
 
     @property

@@ -39,10 +39,14 @@ def sandbox_config(db: str | Path, base: Config | None = None) -> Config:
 
 @asynccontextmanager
 async def running_bot(
-    config: Config, emulator: Emulator, *, timeout: float = 15.0
+    config: Config, emulator: Emulator, *, timeout: float = 15.0, store: Store | None = None
 ) -> AsyncIterator[SandboxBot]:
-    """Start the bot against a started, patched emulator; yield once its commands are synced."""
-    bot = SandboxBot(config)
+    """Start the bot against a started, patched emulator; yield once its commands are synced.
+
+    Over `store` if given (the caller closes it), else over the configured one, opened
+    before the bot connects: a store that cannot be opened raises `StoreError` at once."""
+    bot = SandboxBot(config, store=store)
+    await bot.ensure_store()
     async with emulator.connected(bot, timeout=timeout):
         await emulator.wait_synced(SANDBOX_GUILD_ID, timeout=timeout)
         await name_moderator_role(bot.store)

@@ -192,7 +192,8 @@ class RequestRecord:
 
 @dataclass
 class BodyViolation:
-    """A body Discord would refuse: ``kind`` is ``"schema"`` (the spec) or ``"limit"`` (docs)."""
+    """A body Discord would refuse: ``kind`` is ``"schema"`` (the contract) or ``"limit"``
+    (docs); ``"uncovered"`` is a JSON body to a route the contract lacks, so went unchecked."""
 
     method: str
     path: str

@@ -1,6 +1,6 @@
 """The aiohttp application: one pipeline every REST call goes through, in Discord's order.
 
-faults -> auth -> rate limits -> broken channels -> body parsing -> spec and documented limits
+faults -> auth -> rate limits -> broken channels -> body parsing -> contract and documented limits
 -> the route's handler; every call is recorded with its answer. JSON answers carry exactly
 ``Content-Type: application/json`` (discord.py parses nothing else as JSON).
 """
@@ -26,7 +26,7 @@ from bot.sandbox.messages import Body, Upload
 from bot.sandbox.ratelimit import RateLimiter
 from bot.sandbox.records import BodyViolation, RequestRecord, Store
 from bot.sandbox.routes import Call, Handler, Routes
-from bot.sandbox.spec import SpecValidator, message_limit_errors, normalize
+from bot.sandbox.spec import SpecValidator, UncoveredRoute, message_limit_errors, normalize
 
 _log = logging.getLogger(__name__)
 MAX_UPLOAD = 25 * 1024 * 1024
@@ -212,11 +212,18 @@ class Server:
             raise DiscordError(400, 50109) from None
 
     def _check_body(self, entry: _Entry, path: str, body: Any) -> None:
-        """Spec schema, then the documented limits; 400 50035 and a recorded violation."""
+        """Contract schema, then the documented limits; 400 50035 and a recorded violation.
+
+        A route the contract lacks is recorded as an ``uncovered`` violation (the body went
+        unchecked, which must fail a test or a sandbox session) and then served."""
         errors: dict[str, Any] = {}
         kind = "schema"
         if self.spec is not None:
-            errors = self.spec.check(entry.method, entry.template, body)
+            try:
+                errors = self.spec.check(entry.method, entry.template, body)
+            except UncoveredRoute:
+                violation = BodyViolation(entry.method, path, entry.key, "uncovered", body, {})
+                self.store.spec_errors.append(violation)
         if not errors:
             kind = "limit"
             if entry.key in _MESSAGE_ROUTES:

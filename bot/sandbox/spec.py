@@ -1,17 +1,17 @@
-"""Check request bodies against Discord's own OpenAPI description and its documented limits.
+"""Check request bodies against Discord's contract and its documented limits.
 
-The spec (``shared/discord-api/openapi.json``, OpenAPI 3.1 = JSON Schema 2020-12) is loaded once
-per process and each route's validator is compiled once, so a test suite pays for it a single
-time. Bodies are normalised first the way Discord's API itself is lenient (integer snowflakes
-are accepted where the spec says string).
+The contract (:mod:`bot.sandbox.contract`, shipped as package data) holds the request schemas
+of Discord's OpenAPI description (OpenAPI 3.1 = JSON Schema 2020-12) for every JSON route the
+emulator serves. It is loaded once per process and each route's validator is compiled once, so
+a test suite pays for it a single time. A JSON body to a route the contract lacks is not
+waved through: :meth:`SpecValidator.check` raises :class:`UncoveredRoute`, which the server
+records as a violation. Bodies are normalised first the way Discord's API itself is lenient
+(integer snowflakes are accepted where the spec says string).
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import os
-import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,25 +21,17 @@ from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from bot.sandbox.contract import load_contract, route_key
 from bot.sandbox.errors import field_error, merge_errors
 
-SPEC_ENV = "LAUNCHWATCH_DISCORD_SPEC"
-SPEC_URI = "urn:discord-api-spec"
+CONTRACT_URI = "urn:launchwatch:discord-contract"
 
 # Keys whose integer items are snowflakes (Discord accepts ints and strings alike).
 _SNOWFLAKE_LISTS = {"users", "roles", "applied_tags", "sticker_ids"}
 
 
-def find_spec_path() -> Path:
-    """``$LAUNCHWATCH_DISCORD_SPEC``, else the first ``shared/discord-api/openapi.json`` upwards."""
-    env = os.environ.get(SPEC_ENV)
-    if env:
-        return Path(env)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "discord-api" / "openapi.json"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"Discord's openapi.json not found; set {SPEC_ENV}")
+class UncoveredRoute(LookupError):
+    """A JSON body was sent to a route the contract has no schema for (rebuild it)."""
 
 
 def normalize(body: Any, *, key: str = "", in_components: bool = False) -> Any:
@@ -68,16 +60,16 @@ def normalize(body: Any, *, key: str = "", in_components: bool = False) -> Any:
     return body
 
 
-_VALIDATORS: dict[tuple[str, str, str], Draft202012Validator | None] = {}
+_VALIDATORS: dict[tuple[str, str], Draft202012Validator] = {}
 _LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> tuple[dict[str, Any], Registry]:
-    with open(path, encoding="utf-8") as fh:
-        spec = json.load(fh)
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    return spec, Registry().with_resource(SPEC_URI, resource)
+    """The contract ("" for the packaged one) and a registry that resolves its ``$ref``s."""
+    contract = load_contract(Path(path) if path else None)
+    resource = Resource.from_contents(contract, default_specification=DRAFT202012)
+    return contract, Registry().with_resource(CONTRACT_URI, resource)
 
 
 def _pointer(*parts: str) -> str:
@@ -85,49 +77,41 @@ def _pointer(*parts: str) -> str:
 
 
 class SpecValidator:
-    """Compiled validators for every JSON request body the spec describes, made on demand."""
+    """Compiled validators for the contract's request bodies, made on demand."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or find_spec_path()
-        self._spec, self._registry = _load(str(self.path))
+        self.path = path
+        self._contract, self._registry = _load(str(path) if path else "")
 
-    def spec_template(self, template: str) -> str | None:
-        """The spec path for an emulator route template (parameter names may differ)."""
-        paths = self._spec["paths"]
-        if template in paths:
-            return template
-        shape = re.sub(r"\{[^}]+\}", "{}", template)
-        for candidate in paths:
-            if re.sub(r"\{[^}]+\}", "{}", candidate) == shape:
-                return candidate
-        return None
+    @property
+    def commit(self) -> str:
+        """The discord-api-spec commit the contract was built from."""
+        return str(self._contract["source"]["commit"])
+
+    def covers(self, method: str, template: str) -> bool:
+        """Whether the contract has a request schema for this route."""
+        return route_key(method, template) in self._contract["routes"]
 
     def validator(self, method: str, template: str) -> Draft202012Validator | None:
         """The route's compiled validator (shared by every emulator in the process)."""
-        key = (str(self.path), method.lower(), template)
+        key = route_key(method, template)
+        if key not in self._contract["routes"]:
+            return None
+        cache_key = (str(self.path or ""), key)
         with _LOCK:
-            if key not in _VALIDATORS:
-                _VALIDATORS[key] = self._compile(method.lower(), template)
-            return _VALIDATORS[key]
-
-    def _compile(self, method: str, template: str) -> Draft202012Validator | None:
-        spec_path = self.spec_template(template)
-        if spec_path is None:
-            return None
-        operation = self._spec["paths"][spec_path].get(method, {})
-        content = operation.get("requestBody", {}).get("content", {})
-        if "application/json" not in content:
-            return None
-        pointer = _pointer(
-            "paths", spec_path, method, "requestBody", "content", "application/json", "schema"
-        )
-        return Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}"}, registry=self._registry)
+            if cache_key not in _VALIDATORS:
+                ref = {"$ref": f"{CONTRACT_URI}#/{_pointer('routes', key)}"}
+                _VALIDATORS[cache_key] = Draft202012Validator(ref, registry=self._registry)
+            return _VALIDATORS[cache_key]
 
     def check(self, method: str, template: str, body: Any) -> dict[str, Any]:
-        """Discord-shaped ``errors`` for a (normalised) body; empty when it is valid."""
+        """Discord-shaped ``errors`` for a (normalised) body; empty when it is valid.
+
+        Raises :class:`UncoveredRoute` when the contract has no schema for the route: an
+        unchecked body must not pass for a valid one."""
         validator = self.validator(method, template)
         if validator is None:
-            return {}
+            raise UncoveredRoute(route_key(method, template))
         errors: dict[str, Any] = {}
         for error in validator.iter_errors(body):
             merge_errors(errors, _to_discord(error))

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 class Scope:
     """The acting guild and person, and the deployment's publisher guilds.
 
-    A guild sees its own events and the publishers' (DESIGN.md, "Who sees what"),
-    and changes only its own.
+    A guild sees its own events and the publishers' (docs/architecture.md, "Who sees
+    what"), and changes only its own.
     """
 
     guild_id: int

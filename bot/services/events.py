@@ -1,7 +1,8 @@
 """Launch events: add, edit, retract, source, read; and the outbox rows these changes owe.
 
-Every write happens in one transaction with the delivery rows it creates (DESIGN.md,
-"Flows"), so an alert is queued exactly when its event is committed.
+Every write happens in one transaction with the delivery rows it creates
+(docs/architecture.md, "Add an event"), so an alert is queued exactly when its event is
+committed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
-from bot.errors import Forbidden, NotFound, ValidationError
+from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 from bot.models import Event, Page, Revision, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from bot.services.settings import get_settings
@@ -25,6 +26,9 @@ PER_PAGE = 10
 DEFAULT_WINDOW_DAYS = 30
 #: A timeline counts its events up to here; past it the header says "1000+".
 COUNT_CAP = 1000
+#: The revision field of an import's note: `old` names the event field, `new` holds the
+#: file's text for it (`between 25 and 90 km`), shown in /launch's change log.
+IMPORT_NOTE = "import_note"
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,20 @@ async def _load(q: Queries, rows: Sequence[dict[str, Any]]) -> list[Event]:
     return [Event.from_row(r, srcs[r["id"]]) for r in rows]
 
 
-async def _visible(q: Queries, scope: Scope, event_id: int) -> Event:
-    row = await q.get_event(int(event_id))
+async def _visible(q: Queries, scope: Scope, event_id: int, *, lock: bool = False) -> Event:
+    """The event if the scope may see it; with `lock`, locked for a change (see `_owned`)."""
+    read = q.get_event_for_update if lock else q.get_event
+    row = await read(int(event_id))
     if row is None or not scope.can_see(row["guild_id"]):
         raise NotFound("event", event_id)
     return (await _load(q, [row]))[0]
 
 
 async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
-    event = await _visible(q, scope, event_id)
+    """The scope's own event, about to be changed. Its row stays locked until the
+    transaction ends, so two moderators (or processes) changing it at once take turns,
+    each building on the revision the other left, never both on the same one."""
+    event = await _visible(q, scope, event_id, lock=True)
     if event.guild_id != scope.guild_id:
         raise Forbidden(
             "This event belongs to another server's feed; only its moderators can change it."
@@ -83,14 +92,23 @@ async def add_event(
     *,
     alert: bool = True,
     now: datetime | None = None,
+    twin_window: timedelta | None = None,
 ) -> Event:
-    """Validate and store a new event, queueing an alert for each matching subscription."""
+    """Validate and store a new event, queueing an alert for each matching subscription.
+
+    With `twin_window`, an event of the same guild, date, category and summary recorded
+    that recently is not stored again (`AlreadyRecorded`): a moderator whose first answer
+    was slow retries, and the retry must not make a second launch."""
     raw = dict(raw)
     if validation._blank(raw.get("actor")):
         settings = await get_settings(store, scope.guild_id)
         raw["actor"] = settings.default_actor or "DPRK"
     validated = validation.event(raw, now=now)
-    return (await insert_validated(store, scope, [validated], alert=alert, now=now))[0]
+    since = now_iso((now or datetime.now(UTC)) - twin_window) if twin_window else None
+    events = await insert_validated(
+        store, scope, [validated], alert=alert, now=now, twin_since=since
+    )
+    return events[0]
 
 
 async def add_events(
@@ -123,8 +141,13 @@ async def insert_validated(
     *,
     alert: bool,
     now: datetime | None,
+    twin_since: str | None = None,
+    notes: Sequence[Mapping[str, str]] | None = None,
 ) -> list[Event]:
-    """Store events already passed through `validation.event` (add_events, imports)."""
+    """Store events already passed through `validation.event` (add_events, imports).
+
+    `notes` (one mapping per event, field -> text) are recorded as import notes in the
+    events' first revision."""
     stamp = now_iso(now)
     base = {
         "guild_id": scope.guild_id,
@@ -140,6 +163,10 @@ async def insert_validated(
         )
     events = []
     async with store.transaction() as q:
+        # Held until commit: another import of the same id waits, then finds it taken.
+        await q.lock_external_ids(scope.guild_id, keys)
+        if twin_since is not None:
+            await _refuse_twin(q, scope, validated[0][0], twin_since)
         taken = await q.taken_external_ids(scope.guild_id, keys)
         if taken:
             key = sorted(taken)[0]
@@ -154,12 +181,30 @@ async def insert_validated(
         await q.insert_sources_many("event", pairs)
         await q.insert_revisions(
             [_revision(i, 1, scope, stamp, "created", None, None) for i in ids]
+            + [
+                r
+                for i, n in zip(ids, notes or (), strict=False)
+                for r in _notes(i, 1, scope, stamp, n)
+            ]
         )
         for event_id, row, (_, sources) in zip(ids, rows, validated, strict=True):
             events.append(Event.from_row({**row, "id": event_id}, sources))
         if alert and events:
             await _queue_alerts(q, scope, events, stamp)
     return events
+
+
+async def _refuse_twin(q: Queries, scope: Scope, values: Mapping[str, Any], since: str) -> None:
+    """Raise `AlreadyRecorded` when the same launch was recorded since `since`; the lock
+    makes a concurrent retry wait for this one's commit, then find it."""
+    await q.conn.lock([f"twin:{scope.guild_id}:{values['occurred_on']}:{values['category']}"])
+    twin = await q.recent_twin(
+        scope.guild_id, values["occurred_on"], values["category"], values["summary"], since
+    )
+    if twin is not None:
+        posted = await q.posted_alert(twin["id"], scope.guild_id)
+        alert = (posted["channel_id"], posted["message_id"]) if posted else None
+        raise AlreadyRecorded(twin["id"], scope.guild_id, alert)
 
 
 async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp: str) -> None:
@@ -194,6 +239,14 @@ def _delivery(
     }
 
 
+def _notes(
+    event_id: int, revision: int, scope: Scope, stamp: str, notes: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        _revision(event_id, revision, scope, stamp, IMPORT_NOTE, f, t) for f, t in notes.items()
+    ]
+
+
 def _revision(
     event_id: int, revision: int, scope: Scope, stamp: str, field: str, old: Any, new: Any
 ) -> dict[str, Any]:
@@ -221,13 +274,17 @@ async def _apply(
     kind: str,
     stamp: str,
     notify: bool = True,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[Event, list[str]]:
-    """Write changed columns (and sources), record a revision per field, queue corrections."""
+    """Write changed columns (and sources), record a revision per field, queue corrections.
+
+    `notes` are an import's notes, recorded in the same revision even when nothing else
+    changed (a note alone corrects no alert)."""
     current = event.as_record()
     changed = {c: v for c, v in columns.items() if _differs(current.get(c), v)}
     old_sources = [s.as_dict() for s in event.sources]
     sources_changed = sources is not None and sources != old_sources
-    if not changed and not sources_changed:
+    if not changed and not sources_changed and not notes:
         return event, []
     revision = event.revision + 1
     rows = [
@@ -239,10 +296,11 @@ async def _apply(
         rows.append(_revision(event.id, revision, scope, stamp, "sources", old_sources, sources))
         await q.delete_sources("event", event.id)
         await q.insert_sources("event", event.id, sources)
+    rows += _notes(event.id, revision, scope, stamp, notes or {})
     await q.update_event(event.id, {**changed, "revision": revision, "updated_at": stamp})
     await q.insert_revisions(rows)
     updated = await _visible(q, scope, event.id)
-    if notify:
+    if notify and (changed or sources_changed):
         await _queue_corrections(q, updated, kind, stamp)
     return updated, [r["field"] for r in rows]
 
@@ -291,6 +349,7 @@ async def edit_event(
                 "event", f"event {event.id} is retracted; add a new event instead of editing it."
             )
         if field == "external_id" and columns["external_id"]:
+            await q.lock_external_ids(scope.guild_id, [columns["external_id"]])
             other = await q.event_by_external_id(scope.guild_id, columns["external_id"])
             if other and other["id"] != event.id:
                 raise ValidationError(
@@ -319,8 +378,10 @@ async def update_event_fields(
     *,
     alert: bool = True,
     now: datetime | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[Event, list[str]]:
-    """Replace many fields at once (an import's update), with a revision per changed field."""
+    """Replace many fields at once (an import's update), with a revision per changed field
+    and the import's `notes` (field -> the file's text) in the same revision."""
     values, sources = validation.event(raw, now=now)
     stamp = now_iso(now)
     async with store.transaction() as q:
@@ -328,7 +389,15 @@ async def update_event_fields(
         if event.retracted:
             raise ValidationError("event", f"event {event.id} is retracted; it is not updated.")
         return await _apply(
-            q, scope, event, values, sources, kind="correction", stamp=stamp, notify=alert
+            q,
+            scope,
+            event,
+            values,
+            sources,
+            kind="correction",
+            stamp=stamp,
+            notify=alert,
+            notes=notes,
         )
 
 

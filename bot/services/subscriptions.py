@@ -36,16 +36,13 @@ async def subscribe(
     mention_role_id: int | None = None,
     mode: str | None = None,
     digest_every: str | None = None,
-    digest_hour: int | None = None,
+    digest_time: str | None = None,
     timezone: str | None = None,
     now: datetime | None = None,
 ) -> Subscription:
     """Subscribe a channel (or replace its subscription): one subscription per channel."""
     cats = [validation.enum("category", c) or "" for c in _list("categories", categories)]
-    if digest_hour is not None:
-        hour = validation.number("digest_hour", digest_hour, low=0, high=23)
-        if hour is None or not float(hour).is_integer():
-            raise ValidationError("digest_hour", "must be a whole hour from 0 to 23.")
+    clock = validation.clock_time("digest_time", digest_time) or "08:00"
     tz = (timezone or "UTC").strip()
     try:
         ZoneInfo(tz)
@@ -63,7 +60,7 @@ async def subscribe(
         "mention_role_id": mention_role_id,
         "mode": validation.enum("mode", mode) or "instant",
         "digest_every": validation.enum("digest_every", digest_every) or "daily",
-        "digest_hour": 8 if digest_hour is None else int(digest_hour),
+        "digest_time": clock,
         "timezone": tz,
         "state": "active",
         "broken_reason": None,

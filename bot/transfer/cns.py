@@ -18,8 +18,10 @@ or a reason it cannot be read. How the columns map, and why:
 - `Missile Name` -> name, `Facility Name` (else `Facility Location`) -> launch_site,
   `Facility Latitude/Longitude`, `Landing Location` -> landing_area, `Apogee` and
   `Distance Travelled` (`1,380 km`; miles converted) -> apogee_km, distance_km.
-  `Unknown`, `N/A` and blank mean empty. A measure we cannot read as one number (a range,
-  "less than 100 km") is reported, not guessed.
+  `Unknown`, `N/A` and blank mean empty. A range (`between 25 and 90 km`, `25-90 km`) is
+  kept as its upper bound; a bound or an estimate (`less than 100 km`, `about 300 km`,
+  `over 900 km`, `900+ km`) as its one figure. Either way the cell's text goes with the
+  event as an import note in its change log, so what the figure stands for is not lost.
 - `Additional Information` -> summary (clipped to the summary limit: the sources hold the
   rest), or a short generated line when empty. actor `DPRK`, region `korean-peninsula`.
 - `Source(s)`: split on newlines and semicolons; each URL becomes a source with its url,
@@ -31,11 +33,16 @@ or a reason it cannot be read. How the columns map, and why:
 
 Fields CNS does not have (count, platform, claimed, overseen_by) are left out of the raw
 event, so re-importing a newer release never erases what a moderator added.
+
+Only F1, `Date` and `Missile Type` are needed to keep a row. Any other cell that cannot be
+read (a coordinate, a measure, a launch time) is set aside in `EventRow.unreadable` and
+the row imported without it; the importer warns, and keeps a stored value on re-import.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +83,8 @@ LABELS = {
     "outcome": "Test Outcome",
     "summary": "Additional Information",
     "sources": "Source(s)",
+    "time": "Launch Time (UTC)",
+    "confidence": "Confirmation Status",
     "source": "Source(s)",
     "source_url": "Source(s)",
     "external_id": "F1",
@@ -112,9 +121,31 @@ _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})$")
 _TIME = re.compile(
     r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?\s*(?:UTC|Z|GMT)?$", re.I
 )
+
+
+def _quantity(name: str) -> str:
+    """A figure (`1,380`, `12.5`), an optional `+` and unit: groups `name`, `name_plus`,
+    `name_unit`."""
+    return (
+        rf"(?P<{name}>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<{name}_plus>\+)?\s*"
+        rf"(?P<{name}_unit>km|kms|kilometers|kilometres|mi|miles)?"
+    )
+
+
+#: One figure, maybe qualified: `1,380 km`, `~ 1,500 km`, `less than 100 km`, `900+ km`.
 _MEASURE = re.compile(
-    r"^(?:~|approx(?:\.|imately)?|about|around|ca\.?)?\s*"
-    r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(km|kms|kilometers|kilometres|mi|miles)?\.?$",
+    r"^(?P<qualifier>~|approx(?:\.|imately)?|about|around|roughly|ca\.?|c\.|nearly|almost|"
+    r"(?:less|fewer|more|greater) than|under|below|up to|at most|at least|over|above|"
+    r"in excess of|no more than|<=|>=|<|>)?\s*" + _quantity("n") + r"\s*(?P<plus>\+)?\.?$",
+    re.I,
+)
+#: A range: `25-90 km`, `25 – 90 km`, `25 to 90 km`, `between 25 and 90 km`.
+_RANGE = re.compile(
+    r"^(?:between|from)?\s*"
+    + _quantity("low")
+    + r"\s*(?:-|–|—|~|to|and)\s*"
+    + _quantity("high")
+    + r"\.?$",
     re.I,
 )
 _COORDINATE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*°?\s*([NSEWnsew])?$")
@@ -147,7 +178,7 @@ def parse(text: str, path: Path, *, today: date | None = None) -> Parsed:
     for line, cells in records:
         cell = {name: _cell(cells, i) for i, name in columns.items()}
         try:
-            out.events.append(EventRow(line, raw=row_to_raw(cell, today)))
+            out.events.append(row_to_event(line, cell, today))
         except ValidationError as exc:
             out.events.append(EventRow(line, error=f"{exc.field}: {exc.fix}"))
     return out
@@ -159,15 +190,30 @@ def _cell(cells: list[str], index: int) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def row_to_raw(cell: dict[str, str], today: date) -> dict[str, Any]:
-    """One CNS row (column -> stripped text) as the services' raw event input."""
+def row_to_event(line: int, cell: dict[str, str], today: date) -> EventRow:
+    """One CNS row (column -> stripped text) as the services' raw event input.
+
+    Raises ValidationError only for what the row cannot be kept without (F1, Date,
+    Missile Type); any other cell that cannot be read is left out and named in
+    `unreadable`, and a qualified measure's text is kept in `notes`.
+    """
     f1 = cell.get("F1", "")
     if is_empty(f1):
         raise ValidationError("F1", "is empty; every CNS row has a number in F1.")
+    unreadable: dict[str, str] = {}
+    notes: dict[str, str] = {}
+
+    def read(field: str, parse: Callable[..., Any], *args: str) -> Any:
+        try:
+            return parse(*args)
+        except ValidationError as exc:
+            unreadable[field] = exc.fix
+            return None
+
     day = parse_date(cell.get("Date", ""), today)
-    at = parse_time(cell.get("Launch Time (UTC)", ""))
-    when = f"{day}T{at}Z" if at and len(day) == 10 else day
     category = parse_category(cell.get("Missile Type", ""))
+    at = read("time", parse_time, cell.get("Launch Time (UTC)", ""))
+    when = f"{day}T{at}Z" if at and len(day) == 10 else day
     name = _value(cell.get("Missile Name"))
     site = _value(cell.get("Facility Name")) or _value(cell.get("Facility Location"))
     landing = _value(cell.get("Landing Location"))
@@ -180,24 +226,35 @@ def row_to_raw(cell: dict[str, str], today: date) -> dict[str, Any]:
     limit = validation.MAX_LENGTH["summary"]
     if len(summary) > limit:
         summary = summary[: limit - 1].rstrip() + "…"
-    return {
+    measures: dict[str, float | None] = {}
+    for field, column in (("apogee_km", "Apogee"), ("distance_km", "Distance Travelled")):
+        figure = read(field, parse_measure, *_column(cell, column))
+        measures[field] = None if figure is None else figure[0]
+        if figure is not None and figure[1] is not None:
+            notes[field] = figure[1]
+    raw = {
         "external_id": f"cns:{_f1(f1)}",
         "date": when,
         "actor": "DPRK",
         "category": category,
         "name": name,
         "launch_site": site,
-        "latitude": parse_coordinate("Facility Latitude", cell.get("Facility Latitude", "")),
-        "longitude": parse_coordinate("Facility Longitude", cell.get("Facility Longitude", "")),
+        "latitude": read("latitude", parse_coordinate, *_column(cell, "Facility Latitude")),
+        "longitude": read("longitude", parse_coordinate, *_column(cell, "Facility Longitude")),
         "landing_area": landing,
-        "apogee_km": parse_measure("Apogee", cell.get("Apogee", "")),
-        "distance_km": parse_measure("Distance Travelled", cell.get("Distance Travelled", "")),
+        **measures,
         "outcome": outcome,
         "region": "korean-peninsula",
         "summary": summary,
         "confidence": "confirmed" if confirmed and sources else "reported",
         "sources": sources,
     }
+    return EventRow(line, raw=raw, unreadable=unreadable, notes=notes)
+
+
+def _column(cell: dict[str, str], column: str) -> tuple[str, str]:
+    """(column, its text): the arguments of the parse_* functions."""
+    return column, cell.get(column, "")
 
 
 def _value(text: str | None) -> str | None:
@@ -298,17 +355,33 @@ def parse_outcome(text: str) -> str:
     return "unknown"
 
 
-def parse_measure(column: str, text: str) -> float | None:
-    """`1,380 km` -> 1380.0; `500 mi` -> kilometres; Unknown/N/A/blank -> None."""
+def parse_measure(column: str, text: str) -> tuple[float, str | None] | None:
+    """A distance in kilometres, and the cell's text when it is not one plain figure.
+
+    `1,380 km` -> (1380.0, None); `500 mi` -> kilometres; `between 25 and 90 km` or
+    `25-90 km` -> (90.0, the text): a range is kept as its upper bound; `about 300 km`,
+    `less than 100 km` -> (the figure, the text). Unknown/N/A/blank -> None.
+    """
     if is_empty(text):
         return None
-    m = _MEASURE.match(text.strip())
-    if not m:
-        raise ValidationError(
-            column, f"'{text.strip()}' is not one distance; give a number such as 1,380 km."
-        )
-    value = float(m[1].replace(",", "") + (m[2] or ""))
-    if (m[3] or "").lower() in ("mi", "miles"):
+    raw = text.strip()
+    if m := _MEASURE.match(raw):
+        value = _kilometres(m["n"], m["n_unit"])
+        return value, raw if m["qualifier"] or m["n_plus"] or m["plus"] else None
+    if m := _RANGE.match(raw):
+        # A unit written once, after the second figure, applies to both.
+        low = _kilometres(m["low"], m["low_unit"] or m["high_unit"])
+        high = _kilometres(m["high"], m["high_unit"] or m["low_unit"])
+        return max(low, high), raw
+    raise ValidationError(
+        column,
+        f"'{raw}' is not a distance; give a figure such as 1,380 km or a range such as 25-90 km.",
+    )
+
+
+def _kilometres(figure: str, unit: str | None) -> float:
+    value = float(figure.replace(",", ""))
+    if (unit or "").lower() in ("mi", "miles"):
         value = round(value * _MILE_KM, 1)
     return value
 

@@ -2,7 +2,16 @@
 
 Everything goes through the services, so every row is validated and every change gets its
 revisions, exactly as a moderator's would. The file is parsed first: a file that cannot
-be read changes nothing; a row that cannot be read is reported with its line and skipped.
+be read changes nothing; a row whose date or category (or external_id) cannot be read is
+reported with its line and skipped.
+
+A bad field costs only that field: the row is imported without it and a warning names
+the line and field. On re-import the stored value stays, because a field we could not
+read is unknown, not empty. A row whose confidence needs a source it no longer has (its
+sources could not be read) is imported as `reported`, with a warning. A summary is
+required, so a new row without a readable one is still skipped. The parsers' notes (the
+text of `between 25 and 90 km`, stored as 90) become import notes in the event's change
+log, written with the value they explain and again whenever the file's text changes.
 
 Idempotence: events match on external_id within the acting guild (`cns:<F1>`, or what
 our exports wrote); a row equal to its event counts as unchanged and costs no write.
@@ -23,6 +32,8 @@ cannot be edited, such a near match is reported and skipped rather than overwrit
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,21 +47,32 @@ from bot.models import Event, Reaction
 from bot.services import (
     Scope,
     TimelineFilter,
-    add_event,
     add_reaction,
     get_settings,
     list_events,
     retract_event,
 )
-from bot.services.events import insert_validated, update_event_fields
+from bot.services.events import IMPORT_NOTE, event_history, insert_validated, update_event_fields
 from bot.services.reactions import all_reactions, find_reaction_by_content
 from bot.transfer import cns, records
 from bot.transfer.parsing import EventRow, Parsed, ReactionRow, read_text
 from db import Store
 
 Validated = tuple[dict[str, Any], list[dict[str, Any]]]
-#: New events added per transaction: large enough to import thousands of rows a second.
-BATCH = 500
+#: A write transaction of an import holds the store's write lock for about this long at
+#: most, and after about this long of writing the import steps aside for `STEP_ASIDE`, so
+#: the bot's own writers (a moderator's /event add, the dispatcher) get in between. SQLite
+#: has one writer; PostgreSQL has none of this lock, and the pauses cost little there.
+HOLD = 0.5
+STEP_ASIDE = 0.1
+#: New events per transaction: it starts small (with --alert each event may fan out to
+#: thousands of deliveries, written in the event's own transaction) and adapts to `HOLD`.
+FIRST_BATCH = 20
+MAX_BATCH = 5000
+#: Fields a row cannot be imported without: a bad one skips the row.
+_ESSENTIAL = ("date", "category", "external_id")
+#: Fields `validation.event` fills in itself when blank.
+_DEFAULTED = ("outcome", "confidence", "region")
 
 #: The fields `find_reaction_by_content` compares: two reactions alike in these are one
 #: statement, whatever else differs.
@@ -61,21 +83,49 @@ _REACTION_KEY = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ImportWarning:
+    """A field a row was imported without, and why (`field` as the file names it).
+
+    For a row whose confidence (say `confirmed`) needs a source and none could be read,
+    `demoted_from` holds that confidence instead: the event was imported as reported.
+    """
+
+    line: int
+    field: str
+    reason: str = ""
+    demoted_from: str | None = None
+
+
 @dataclass
 class ImportReport:
-    """What an import did. Each problem is (line where the record starts, reason)."""
+    """What an import did. Each problem is (line where the record starts, reason), and
+    `warned` counts the rows kept without a field (each named in `warnings`)."""
 
     imported: int = 0
     updated: int = 0
     skipped: int = 0
     unchanged: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    warned: int = 0
+    warnings: list[ImportWarning] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"imported {self.imported}, updated {self.updated}, "
-            f"skipped {self.skipped}, unchanged {self.unchanged}"
+            f"skipped {self.skipped}, unchanged {self.unchanged}, warned {self.warned}"
         )
+
+
+@dataclass
+class _New:
+    """A new event waiting to be added with others in one transaction."""
+
+    line: int
+    key: str
+    validated: Validated
+    notes: dict[str, str]
+    warnings: list[ImportWarning]
 
 
 async def import_file(
@@ -95,13 +145,14 @@ async def import_file(
     path = Path(path)
     if fmt not in ("cns", "csv", "json"):
         raise ValueError(f"unknown import format {fmt!r}; use cns, csv or json")
-    text = read_text(path)
+    source = read_text(path)
     if fmt == "cns":
-        parsed = cns.parse(text, path)
+        parsed = cns.parse(source.text, path)
     elif fmt == "csv":
-        parsed = records.parse_csv(text, path)
+        parsed = records.parse_csv(source.text, path)
     else:
-        parsed = records.parse_json(text, path)
+        parsed = records.parse_json(source.text, path)
+    parsed.notes[:0] = source.notes  # lines read as cp1252: reported with the others
     return await _Importer(store, scope, alert, parsed).run()
 
 
@@ -120,8 +171,10 @@ class _Importer:
         self.exact: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self.alike: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         self.claimed: set[int] = set()
-        #: New events waiting to be added together: (line, key, raw, validated).
-        self.pending: list[tuple[int, str, dict[str, Any], Validated]] = []
+        #: New events waiting to be added together.
+        self.pending: list[_New] = []
+        self.batch = FIRST_BATCH
+        self.turns = _Turns()
 
     async def run(self) -> ImportReport:
         settings = await get_settings(self.store, self.scope.guild_id)
@@ -131,12 +184,13 @@ class _Importer:
             self._remember(event)
         for row in self.parsed.events:
             await self._guarded(row.line, row.error, self._event, row)
-            if len(self.pending) >= BATCH:
+            if len(self.pending) >= self.batch:
                 await self._flush()
         await self._flush()
         if self.parsed.reactions:
             await self._reactions(self.parsed.reactions)
         self.report.problems.sort(key=lambda p: p[0])
+        self.report.warnings.sort(key=lambda w: w.line)
         return self.report
 
     async def _guarded(
@@ -187,20 +241,44 @@ class _Importer:
         reason = None
         if row.retraction_reason is not None:
             reason = validation.text("retraction_reason", row.retraction_reason, required=True)
-            raw["confidence"] = _before_retraction(existing, raw.get("sources"))
-        values, sources = validation.event(raw)
+        bad = dict(row.unreadable)
+        _without(raw, bad, existing)
+        demoted = None
+        try:
+            values, sources = _validated(raw, existing, reason)
+        except ValidationError:
+            # Rare, so only now look field by field for what cannot be read.
+            more = _unreadable(raw)
+            _without(raw, more, existing)
+            bad.update(more)
+            confidence = validation.enum("confidence", raw.get("confidence"))
+            if reason is None and not raw.get("sources") and confidence in _NEEDS_SOURCE:
+                demoted, raw["confidence"] = confidence, "reported"
+            values, sources = _validated(raw, existing, reason)
+        warnings = [
+            ImportWarning(row.line, self.parsed.labels.get(f, f), why) for f, why in bad.items()
+        ]
+        if demoted is not None:
+            label = self.parsed.labels.get("confidence", "confidence")
+            warnings.append(ImportWarning(row.line, label, demoted_from=demoted))
+        notes = {f: text for f, text in row.notes.items() if f not in bad}
         if existing is None and reason is None:
-            self.pending.append((row.line, key, raw, (values, sources)))
+            self.pending.append(_New(row.line, key, (values, sources), notes, warnings))
             return
         if existing is None:
             await self._flush()  # keep the file's order: ids follow the rows
-            event = await add_event(self.store, self.scope, raw, alert=False)
+            (event,) = await insert_validated(
+                self.store, self.scope, [(values, sources)], alert=False, now=None, notes=[notes]
+            )
             event = await retract_event(self.store, self.scope, event.id, reason or "")
             self._remember(event, key)
             self.report.imported += 1
+            self._warn(warnings)
             return
-        if _same(existing, values, sources, reason):
+        notes = await self._notes_to_write(existing, values, notes)
+        if _same(existing, values, sources, reason) and not notes:
             self.report.unchanged += 1
+            self._warn(warnings)
             return
         if existing.retracted:
             raise ValidationError(
@@ -209,8 +287,9 @@ class _Importer:
                 "change a retracted event. Add a new event instead.",
             )
         event, changed = await update_event_fields(
-            self.store, self.scope, existing.id, raw, alert=self.alert
+            self.store, self.scope, existing.id, raw, alert=self.alert, notes=notes
         )
+        await self.turns.wrote()
         if reason is not None:
             event = await retract_event(self.store, self.scope, event.id, reason)
             changed = [*changed, "confidence"]
@@ -219,6 +298,31 @@ class _Importer:
             self.report.updated += 1
         else:
             self.report.unchanged += 1
+        self._warn(warnings)
+
+    def _warn(self, warnings: list[ImportWarning]) -> None:
+        """Count a row kept without some field; called once the row is in the store."""
+        if warnings:
+            self.report.warned += 1
+            self.report.warnings.extend(warnings)
+
+    async def _notes_to_write(
+        self, event: Event, values: Mapping[str, Any], notes: dict[str, str]
+    ) -> dict[str, str]:
+        """The notes this row adds to a stored event: those of a value that changes, and
+        those whose text differs from the field's last note (a re-import adds none)."""
+        if not notes or event.retracted:
+            return {}
+        last: dict[str | None, str | None] = {}
+        for revision in await event_history(self.store, self.scope, event.id):
+            if revision.field == IMPORT_NOTE:
+                last[revision.old] = revision.new
+        current = event.as_record()
+        return {
+            f: text
+            for f, text in notes.items()
+            if last.get(f) != text or _differs(current.get(f), values.get(f))
+        }
 
     async def _flush(self) -> None:
         """Add the pending new events in one transaction; if that fails, row by row, so a
@@ -227,23 +331,36 @@ class _Importer:
         if not batch:
             return
         try:
-            validated = [v for *_, v in batch]
+            started = time.monotonic()
             events = await insert_validated(
-                self.store, self.scope, validated, alert=self.alert, now=None
+                self.store,
+                self.scope,
+                [new.validated for new in batch],
+                alert=self.alert,
+                now=None,
+                notes=[new.notes for new in batch],
             )
+            took = time.monotonic() - started
+            # Size the next batch to fill about 80% of HOLD at the rate this one ran.
+            fit = int(len(batch) * 0.8 * HOLD / max(took, 1e-3))
+            self.batch = max(1, min(MAX_BATCH, fit, 2 * len(batch) + FIRST_BATCH))
+            await self.turns.wrote()
         except LaunchWatchError:
-            for line, key, raw, _ in batch:
-                await self._guarded(line, None, self._add_one, (key, raw))
+            for new in batch:
+                await self._guarded(new.line, None, self._add_one, new)
             return
-        for (_, key, *_), event in zip(batch, events, strict=True):
-            self._remember(event, key)
+        for new, event in zip(batch, events, strict=True):
+            self._remember(event, new.key)
+            self._warn(new.warnings)
         self.report.imported += len(events)
 
-    async def _add_one(self, item: tuple[str, dict[str, Any]]) -> None:
-        key, raw = item
-        event = await add_event(self.store, self.scope, raw, alert=self.alert)
-        self._remember(event, key)
+    async def _add_one(self, new: _New) -> None:
+        (event,) = await insert_validated(
+            self.store, self.scope, [new.validated], alert=self.alert, now=None, notes=[new.notes]
+        )
+        self._remember(event, new.key)
         self.report.imported += 1
+        self._warn(new.warnings)
 
     def _same_guild_origin(self, key: str, row: EventRow) -> Event | None:
         """Event <id> for an `lw:<id>` row this guild exported, if it still has no external_id."""
@@ -308,6 +425,69 @@ class _Importer:
         self._keep(reaction)
         self.claimed.add(reaction.id)
         self.report.imported += 1
+
+
+#: Confidences an event may hold only with a source.
+_NEEDS_SOURCE = ("confirmed", "disputed")
+
+
+def _unreadable(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The fields of `raw` that cannot be stored, checked one by one (-> why), except those
+    a row cannot be kept without: their errors skip the row, as before."""
+    bad = {}
+    for name, value in raw.items():
+        if name in _ESSENTIAL or (name in _DEFAULTED and validation._blank(value)):
+            continue
+        try:
+            if name == "sources":
+                validation.sources(value)
+            else:
+                validation.event_field(name, value)
+        except ValidationError as exc:
+            bad[name] = exc.fix
+    return bad
+
+
+def _without(raw: dict[str, Any], fields: Mapping[str, str], existing: Event | None) -> None:
+    """Leave unreadable fields out of `raw`: a new event gets the services' default, a
+    stored one keeps its value (unknown is not empty)."""
+    for name in fields:
+        if name == "time":  # the launch time: the date is already the day alone
+            if existing is not None and existing.date.at is not None:
+                if existing.date.text == raw.get("date"):
+                    raw["date"] = existing.date
+        elif existing is None or (name == "confidence" and existing.retracted):
+            raw.pop(name, None)
+        elif name == "sources":
+            raw["sources"] = [s.as_dict() for s in existing.sources]
+        elif name in _STORED:
+            raw[name] = getattr(existing, name)
+        else:
+            raw.pop(name, None)
+
+
+#: Event fields `_without` may copy from a stored event.
+_STORED = frozenset(Event.__dataclass_fields__) - {"date", "sources"}
+
+
+def _validated(raw: dict[str, Any], existing: Event | None, reason: str | None) -> Validated:
+    if reason is not None:
+        raw["confidence"] = _before_retraction(existing, raw.get("sources"))
+    return validation.event(raw)
+
+
+class _Turns:
+    """Step aside for `STEP_ASIDE` after about `HOLD` seconds of back-to-back writes: SQLite
+    gives its lock to whoever asks when it is free, and a waiting process's busy handler
+    polls, so an import that commits and begins again at once could starve it."""
+
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+
+    async def wrote(self) -> None:
+        if time.monotonic() - self.since >= HOLD:
+            await asyncio.sleep(STEP_ASIDE)
+            self.since = time.monotonic()
 
 
 def _before_retraction(existing: Event | None, sources: Any) -> str:

@@ -1,14 +1,17 @@
 """LaunchWatch's own export formats, both ways: JSON (events and reactions) and CSV (events).
 
-Both use DESIGN.md's field names (`Event.as_record()`, `Reaction.as_record()`). Every
-exported event carries an external_id, its own or `lw:<id>`, so importing the file again
-updates rather than duplicates; a reaction names its event by `event_external_id`.
+Both use the data model's field names (docs/architecture.md, "Data model";
+`Event.as_record()`, `Reaction.as_record()`). Every exported event carries an
+external_id, its own or `lw:<id>`, so importing the file again updates rather than
+duplicates; a reaction names its event by `event_external_id`.
 Store-assigned fields (id, guild_id, created_by, created_at, updated_at, revision) are
 written for reference and ignored on import, except to recognise an `lw:<id>` event
 exported from this very guild (see importer).
 
 On import a missing column or key leaves that field as the services default it; an
-empty cell or null clears it. Unknown columns and keys are ignored with a note.
+empty cell or null clears it. Unknown columns and keys are ignored with a note. A value
+that cannot be read (sources that are not a JSON list here; a count of "several" or a
+platform of "bicycle" in the importer) costs only that field: see importer.
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ from bot.services import Scope, TimelineFilter, list_events
 from bot.services.reactions import all_reactions
 from bot.transfer import cns
 from bot.transfer.parsing import (
+    MAX_JSON_DEPTH,
     EventRow,
     Parsed,
     ReactionRow,
     UnreadableFile,
     csv_records,
     header_key,
+    json_too_deep,
 )
 from db import Store
 
@@ -124,10 +129,14 @@ def _keys(events: Sequence[models.Event]) -> dict[int, str]:
 # -- import: records to raw service input -------------------------------------------------
 def event_row(line: int, record: Mapping[str, Any]) -> EventRow:
     """One exported event record as the services' raw input (or why it cannot be read)."""
+    unreadable: dict[str, str] = {}
     try:
         raw: dict[str, Any] = {f: record[f] for f in _PLAIN_EVENT_FIELDS if f in record}
         raw["date"] = _record_date(record)
-        raw["sources"] = _record_sources(record.get("sources"))
+        try:
+            raw["sources"] = _record_sources(record.get("sources"))
+        except ValidationError as exc:
+            raw["sources"], unreadable["sources"] = None, exc.fix
         confidence = record.get("confidence")
         reason = record.get("retraction_reason")
         retracted = isinstance(confidence, str) and confidence.strip().lower() == "retracted"
@@ -147,6 +156,7 @@ def event_row(line: int, record: Mapping[str, Any]) -> EventRow:
             raw=raw,
             retraction_reason=str(reason) if retracted else None,
             origin=_origin(record),
+            unreadable=unreadable,
         )
     except ValidationError as exc:
         return EventRow(line, error=f"{exc.field}: {exc.fix}")
@@ -208,8 +218,13 @@ def _record_sources(value: Any) -> list[dict[str, Any]]:
         text = value.strip()
         if not text.startswith("["):
             return cns.parse_sources(text)
+        if json_too_deep(text) is not None:
+            raise ValidationError(
+                "sources",
+                f'nests deeper than {MAX_JSON_DEPTH} levels; give a list like [{{"url": …}}].',
+            )
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             raise ValidationError(
                 "sources", f'is not a JSON list ({exc.msg}); give a list like [{{"url": …}}].'
@@ -230,7 +245,7 @@ def _origin(record: Mapping[str, Any]) -> tuple[int, int, str] | None:
 
 # -- import: CSV --------------------------------------------------------------------------
 def parse_csv(text: str, path: Path) -> Parsed:
-    """Our CSV export: a header of DESIGN.md field names, one event a row."""
+    """Our CSV export: a header of the data model's field names, one event a row."""
     records = csv_records(text, path)
     first = next(records, None)
     if first is None:
@@ -274,8 +289,15 @@ def parse_json(text: str, path: Path) -> Parsed:
 
     A problem names the line where that object starts in the file.
     """
+    deep = json_too_deep(text)
+    if deep is not None:
+        raise UnreadableFile(
+            f"{path} nests deeper than {MAX_JSON_DEPTH} levels at line {deep}; a LaunchWatch "
+            "export nests 5 (an event's sources in the events list). Export it again, or "
+            "fix it there."
+        )
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -316,6 +338,15 @@ def parse_json(text: str, path: Path) -> Parsed:
     return out
 
 
+def _json_int(digits: str) -> int | str:
+    """A JSON integer; one too long for `int` (over 4300 digits) stays text, for its
+    field's check to refuse, rather than a ValueError ending the import."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -325,7 +356,7 @@ def _item_lines(text: str) -> dict[str, list[int]]:
     Walks the already-validated document with `raw_decode`, so offsets are exact; a bare
     list counts as "events". Duplicate keys: the last wins, as in `json.loads`.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_json_int)
     newlines = [m.start() for m in re.finditer("\n", text)]
 
     def line_of(offset: int) -> int:

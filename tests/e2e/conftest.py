@@ -15,8 +15,9 @@ from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator, sandbox_w
 async def discord_emulator() -> AsyncIterator[Emulator]:
     """A started emulator with discord.py pointed at it; restored and checked at teardown.
 
-    Teardown fails the test if any body the bot sent broke Discord's spec or limits; a test
-    that provokes one on purpose asserts it and then clears ``spec_errors``.
+    Teardown fails the test if any body the bot sent broke Discord's contract or limits, or
+    went to a route the contract lacks (``uncovered``); a test that provokes one on purpose
+    asserts it and then clears ``spec_errors``.
     """
     from discord.gateway import DiscordWebSocket
     from discord.http import Route

@@ -25,7 +25,7 @@ import pytest
 
 from bot import services
 from bot.config import Config
-from bot.digest import queue_digest
+from bot.digest import next_due, queue_digest
 from bot.sandbox import SANDBOX_GUILD_ID, Emulator
 from bot.sandbox.harness import running_bot, sandbox_config
 from bot.sandbox.permissions import Perm
@@ -408,8 +408,8 @@ async def test_notices_and_digests_past_the_nonce_window_are_found_not_resent(
         try:
             await services.edit_event(store, SCOPE, corrected.id, "count", "3")
             await services.retract_event(store, SCOPE, retracted.id, "It was artillery.")
-            # A period ending at the next minute holds the events just added.
-            await queue_digest(store, digest_sub.id, datetime.now(UTC) + timedelta(minutes=1))
+            # The period that ends at the next due time holds the events just added.
+            await queue_digest(store, digest_sub.id, next_due(digest_sub, datetime.now(UTC)))
             await until(
                 lambda: (
                     len(discord_emulator.messages(fixed)) == 2

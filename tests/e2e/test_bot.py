@@ -17,10 +17,10 @@ def test_commands_are_registered_per_cog(launchwatch: LaunchWatch) -> None:
     assert {"about", "timeline", "launch", "reactions", "event", "reaction", "settings"} <= names
 
 
-async def test_every_registered_command_passes_the_spec(
+async def test_every_registered_command_passes_the_contract(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
-    """The command sync validates against the spec, and every option has help text."""
+    """The command sync validates against Discord's contract, and every option has help text."""
     puts = [
         r for r in discord_emulator.requests if r.method == "PUT" and r.path.endswith("/commands")
     ]

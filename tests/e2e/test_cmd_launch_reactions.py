@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -198,15 +197,15 @@ async def test_autocomplete_finds_a_date_a_platform_and_a_site(
 async def test_autocomplete_offers_at_most_25_quickly(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
-    """With 40 matching launches the list stops at 25, newest first, well inside the deadline."""
+    """With 40 matching launches the list stops at 25, newest first, inside Discord's deadline
+    (how fast it is at scale is measured in bench/, not asserted here)."""
     for day in range(1, 41):
         await add_event(launchwatch, date=f"2023-{1 + day // 28:02d}-{1 + day % 28:02d}")
-    started = time.monotonic()
     choices = await discord_emulator.autocomplete(
         "launch", {"event": "srbm"}, focused="event", user="member"
     )
-    assert time.monotonic() - started < 1.0
     assert len(choices) == 25 and choices[0]["name"] == "2023-02-13 · SRBM"
+    assert discord_emulator.late_interactions == []
 
 
 async def test_every_event_option_autocompletes(

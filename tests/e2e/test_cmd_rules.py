@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -29,7 +28,7 @@ from bot.sandbox import (
 )
 from bot.sandbox.interactions import InvokeResult
 from bot.services import Scope, TimelineFilter
-from tests.e2e.support import shown
+from tests.e2e.support import shown, until
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
 PINGS = f"@everyone @here <@{MEMBER_USER_ID}> <@&{MODERATOR_ROLE_ID}>"
@@ -259,15 +258,21 @@ async def test_stale_command_gets_a_clear_answer(
 async def test_slow_export_defers_before_the_deadline(
     discord_emulator: Emulator, seeded: LaunchWatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An export that takes longer than Discord allows still arrives: the bot defers first."""
+    """An export however slow still arrives: the bot defers before it starts the work. The
+    export here cannot even begin until Discord has been told the bot is thinking."""
     export = bot.transfer.export_data
 
-    async def slow(*args: Any, **kwargs: Any) -> str:
-        await asyncio.sleep(0.5)
+    def deferred() -> bool:
+        return any(
+            r.route.endswith("/callback") and r.status < 300 and (r.body or {}).get("type") == 5
+            for r in discord_emulator.requests
+        )
+
+    async def after_the_deferral(*args: Any, **kwargs: Any) -> str:
+        await until(deferred, timeout=10.0)  # longer than Discord's 3 s: no deferral, no answer
         return await export(*args, **kwargs)
 
-    monkeypatch.setattr(bot.transfer, "export_data", slow)
-    discord_emulator.interaction_deadline = 0.3
+    monkeypatch.setattr(bot.transfer, "export_data", after_the_deferral)
     result = await discord_emulator.invoke("event export", {"format": "csv"}, user="moderator")
     assert result.deferred and not result.late
     assert result.message is not None and len(result.message.attachments) == 1
@@ -277,10 +282,10 @@ async def test_slow_export_defers_before_the_deadline(
 async def test_every_command_answers_well_inside_the_deadline(
     discord_emulator: Emulator, seeded: LaunchWatch
 ) -> None:
-    """With a tenth of Discord's 3 seconds, every command still gives its first answer in time."""
+    """Every command gives its first answer within Discord's 3 seconds (how fast they are at
+    scale is measured in bench/, not asserted here)."""
     for day in range(1, 29):
         await add_event(seeded, date=f"2023-02-{day:02d}")
-    discord_emulator.interaction_deadline = 0.3
     said = {"actor": "Japan", "stance": "condemns", "summary": "x", "event": "1"}
     calls: list[tuple[str, dict[str, Any], str]] = [
         ("timeline", {}, "member"), ("timeline", {"since": "2023"}, "member"),

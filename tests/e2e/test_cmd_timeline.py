@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -237,7 +236,8 @@ async def test_until_before_since_is_explained(
 async def test_a_large_timeline_answers_quickly(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
-    """Even over 400 launches the first page comes well inside Discord's 3 seconds."""
+    """Even over 400 launches the first page comes inside Discord's 3 seconds (how fast it is
+    at scale is measured in bench/, not asserted here)."""
     rows = [
         {"date": f"20{10 + n // 40:02d}-{1 + n % 12:02d}-{1 + n % 28:02d}", "category": "srbm",
          "summary": "x"}
@@ -245,8 +245,6 @@ async def test_a_large_timeline_answers_quickly(
     ]  # fmt: skip
     for raw in rows:
         await services.add_event(launchwatch.store, MOD, raw, alert=False)
-    discord_emulator.interaction_deadline = 1.0
-    started = time.monotonic()
     result = await discord_emulator.invoke("timeline", {"since": "2010"}, user="member")
-    assert time.monotonic() - started < 1.0 and not result.late
+    assert not result.late and not result.deferred
     assert "400 events" in shown(result) and "Page 1 of 40" in shown(result)

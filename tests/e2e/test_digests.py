@@ -16,12 +16,13 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from bot import services
 from bot.client import LaunchWatch
@@ -120,7 +121,7 @@ async def test_daily_digest_arrives_at_the_hour_in_its_time_zone(
     due = datetime(2024, 2, 15, 9, tzinfo=SEOUL)  # 00:00 UTC
     async with opened(db) as store:
         sub = await subscribe(
-            store, mode="digest", digest_every="daily", digest_hour=9, timezone="Asia/Seoul"
+            store, mode="digest", digest_every="daily", digest_time="09:00", timezone="Asia/Seoul"
         )
         older = await launch(store, "2024-02-13", datetime(2024, 2, 13, 12, tzinfo=UTC))
         recent = await launch(store, "2024-02-14", datetime(2024, 2, 14, 3, tzinfo=UTC))
@@ -152,7 +153,7 @@ async def test_weekly_digest_arrives_on_monday_with_the_weeks_events(
     monday = datetime(2024, 2, 19, 8, tzinfo=BERLIN)
     async with opened(db) as store:
         sub = await subscribe(
-            store, mode="both", digest_every="weekly", digest_hour=8, timezone="Europe/Berlin"
+            store, mode="both", digest_every="weekly", digest_time="08:00", timezone="Europe/Berlin"
         )
         before = await launch(store, "2024-02-11", datetime(2024, 2, 11, 9, tzinfo=UTC))
         tuesday = await launch(store, "2024-02-13", datetime(2024, 2, 13, 9, tzinfo=UTC))
@@ -179,16 +180,18 @@ async def test_quiet_period_posts_no_digest(discord_emulator: Emulator, tmp_path
     db = tmp_path / "digest.db"
     due = datetime(2024, 2, 15, 8, tzinfo=UTC)
     async with opened(db) as store:
-        sub = await subscribe(store, mode="digest", digest_hour=8, timezone="UTC")
+        sub = await subscribe(store, mode="digest", digest_time="08:00", timezone="UTC")
         await launch(store, "2024-02-12", datetime(2024, 2, 12, 9, tzinfo=UTC))
     with time_machine.travel(datetime(2024, 2, 15, 7, tzinfo=UTC), tick=True) as traveller:
         async with running_bot(sandbox_config(db), discord_emulator) as bot:
+            ran = asyncio.Event()  # set when the job has run (and found nothing)
+            bot.scheduler.add_listener(
+                lambda e: e.job_id == f"digest:{sub.id}" and ran.set(),
+                EVENT_JOB_EXECUTED | EVENT_JOB_ERROR,
+            )
             traveller.move_to(datetime(2024, 2, 15, 8, 0, 1, tzinfo=UTC))
             await fire_due_jobs(bot)
-            deadline = asyncio.get_running_loop().time() + 10
-            while await last_digest_at(bot.store, sub) is None:  # the job ran and found nothing
-                assert asyncio.get_running_loop().time() < deadline, "the digest job did not run"
-                await asyncio.sleep(0.01)
+            await until(ran.is_set)
             assert datetime.fromisoformat(await last_digest_at(bot.store, sub) or "") == due
             assert await digest_rows(bot.store) == []
     assert discord_emulator.messages(ALERTS_CHANNEL_ID) == []
@@ -200,7 +203,7 @@ async def test_digest_jobs_are_rebuilt_from_the_store_at_start_up(
     """A digest subscribed with /alerts subscribe still arrives after the bot restarts."""
     db = tmp_path / "digest.db"
     due = datetime(2024, 2, 15, 8, tzinfo=UTC)
-    options = {"channel": "alerts", "mode": "digest", "digest_hour": 8, "timezone": "UTC"}
+    options = {"channel": "alerts", "mode": "digest", "digest_time": "08:00", "timezone": "UTC"}
     with time_machine.travel(datetime(2024, 2, 15, 6, tzinfo=UTC), tick=True) as traveller:
         async with running_bot(sandbox_config(db), discord_emulator) as first:
             result = await discord_emulator.invoke("alerts subscribe", options, user="moderator")
@@ -221,7 +224,7 @@ async def test_missed_digest_is_caught_up_within_the_grace_period(
     """A digest due while the bot was down arrives when it starts two hours late (grace: six)."""
     db = tmp_path / "digest.db"
     async with opened(db) as store:
-        await subscribe(store, mode="digest", digest_hour=8, timezone="UTC")
+        await subscribe(store, mode="digest", digest_time="08:00", timezone="UTC")
         event = await launch(store, "2024-02-14", datetime(2024, 2, 14, 20, tzinfo=UTC))
     with time_machine.travel(datetime(2024, 2, 15, 10, tzinfo=UTC), tick=True):
         async with running_bot(sandbox_config(db), discord_emulator):
@@ -237,7 +240,7 @@ async def test_missed_digest_is_dropped_past_the_grace_period(
     """A digest due seven hours before the bot starts (grace: six) is not sent late."""
     db = tmp_path / "digest.db"
     async with opened(db) as store:
-        sub = await subscribe(store, mode="digest", digest_hour=8, timezone="UTC")
+        sub = await subscribe(store, mode="digest", digest_time="08:00", timezone="UTC")
         await launch(store, "2024-02-14", datetime(2024, 2, 14, 20, tzinfo=UTC))
     with time_machine.travel(datetime(2024, 2, 15, 15, tzinfo=UTC), tick=True):
         async with running_bot(sandbox_config(db), discord_emulator) as bot:
@@ -254,7 +257,7 @@ async def test_firing_again_in_the_same_period_posts_one_digest(
     """The job run twice at once, then again, and a restart, still leave one digest for the day."""
     db = tmp_path / "digest.db"
     async with opened(db) as store:
-        sub = await subscribe(store, mode="digest", digest_hour=8, timezone="UTC")
+        sub = await subscribe(store, mode="digest", digest_time="08:00", timezone="UTC")
         await launch(store, "2024-02-14", datetime(2024, 2, 14, 20, tzinfo=UTC))
     with time_machine.travel(datetime(2024, 2, 15, 8, 0, 1, tzinfo=UTC), tick=True):
         async with running_bot(sandbox_config(db), discord_emulator) as bot:
@@ -267,3 +270,32 @@ async def test_firing_again_in_the_same_period_posts_one_digest(
             [row] = await digest_rows(bot.store)
             assert row["status"] == "sent"
     assert len(discord_emulator.messages(ALERTS_CHANNEL_ID)) == 1
+
+
+async def test_the_repeated_hour_of_an_autumn_night_posts_one_digest(
+    discord_emulator: Emulator, tmp_path: Path
+) -> None:
+    """02:30 happens twice in Berlin on 27 Oct 2024: one digest that day, the next on the 28th."""
+    db = tmp_path / "digest.db"
+    first = datetime(2024, 10, 27, 0, 30, tzinfo=UTC)  # 02:30 CEST
+    second = datetime(2024, 10, 27, 1, 30, tzinfo=UTC)  # 02:30 CET
+    async with opened(db) as store:
+        sub = await subscribe(store, mode="digest", digest_time="02:30", timezone="Europe/Berlin")
+        event = await launch(store, "2024-10-26", datetime(2024, 10, 26, 12, tzinfo=UTC))
+    with time_machine.travel(datetime(2024, 10, 26, 22, tzinfo=UTC), tick=True) as traveller:
+        async with running_bot(sandbox_config(db), discord_emulator) as bot:
+            assert next_run(bot, sub) == first
+            traveller.move_to(first + timedelta(seconds=1))
+            await fire_due_jobs(bot)
+            await until(lambda: len(digests(discord_emulator)) == 1)
+            assert next_run(bot, sub) == datetime(2024, 10, 28, 2, 30, tzinfo=BERLIN)
+            traveller.move_to(second + timedelta(seconds=1))
+            await fire_due_jobs(bot)
+            job = bot.scheduler.get_job(f"digest:{sub.id}")
+            assert job is not None
+            await job.func(*job.args)  # as APScheduler's CronTrigger would: fire at both
+            async with bot.store.read() as q:
+                assert await q.count_deliveries("pending") == 0
+    [digest] = discord_emulator.messages(ALERTS_CHANNEL_ID)
+    assert digest.embeds[0]["title"] == "Daily launch digest · Sun 27 Oct 2024"
+    assert f"#{event.id}`" in text(digest)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import discord
 import pytest
@@ -26,6 +26,9 @@ from bot.sandbox import (
     Overwrite,
     Perm,
 )
+from bot.sandbox.contract import dumps, load_contract
+from bot.sandbox.spec import SpecValidator
+from tests.e2e.support import until
 
 GUILD = discord.Object(SANDBOX_GUILD_ID)
 MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
@@ -338,14 +341,13 @@ async def test_global_429_is_waited_out_without_losing_a_message(
 async def test_route_bucket_headers_pace_the_sender(
     discord_emulator: Emulator, bot: SandboxTestBot
 ) -> None:
-    """With a per-channel bucket, discord.py waits for the reset instead of collecting 429s."""
+    """With a per-channel bucket, discord.py waits for the reset instead of collecting 429s:
+    five sends through a bucket of two all arrive, and none was refused."""
     discord_emulator.set_route_limit(MESSAGE_ROUTE, 2, 0.3)
     discord_emulator.reset_rate_limits()
     channel = general(bot)
-    started = time.monotonic()
     for i in range(5):
         await channel.send(f"update {i}")
-    assert time.monotonic() - started >= 0.55
     assert discord_emulator.count_posts("general") == 5
     assert discord_emulator.rate_limited() == []
 
@@ -436,6 +438,24 @@ async def test_embeds_over_6000_characters_are_refused(
     discord_emulator.spec_errors.clear()
 
 
+@pytest.mark.asyncio
+async def test_body_to_a_route_the_contract_lacks_is_a_violation(
+    discord_emulator: Emulator, bot: SandboxTestBot, tmp_path: Path
+) -> None:
+    """With a contract that lacks the route, a message body is recorded as unchecked (which
+    fails the test at teardown) instead of passing for valid; the message is still posted."""
+    contract = load_contract()
+    del contract["routes"][MESSAGE_ROUTE]
+    stale = tmp_path / "contract.json"
+    stale.write_text(dumps(contract), encoding="utf-8")
+    discord_emulator.server.spec = SpecValidator(stale)
+    await general(bot).send("unchecked")
+    violations = [(v.kind, v.route) for v in discord_emulator.spec_errors]
+    assert violations == [("uncovered", MESSAGE_ROUTE)]
+    assert [m.content for m in discord_emulator.messages("general")] == ["unchecked"]
+    discord_emulator.spec_errors.clear()
+
+
 # -- the gateway ----------------------------------------------------------------------------------------
 
 
@@ -483,10 +503,7 @@ async def test_late_answer_is_recorded(discord_emulator: Emulator, bot: SandboxT
     result = await discord_emulator.invoke("slow", timeout=3.0)
     assert result.late and result.status == 404 and result.message is None
     assert [late.name for late in discord_emulator.late_interactions] == ["slow"]
-    for _ in range(50):
-        if bot.command_errors:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: bool(bot.command_errors))
     original = getattr(bot.command_errors[0], "original", None)
     assert isinstance(original, discord.NotFound) and original.code == 10062
 

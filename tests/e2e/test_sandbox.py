@@ -6,6 +6,7 @@ in-process over a fresh SQLite file, with a short settle time so the file stays 
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import subprocess
@@ -18,7 +19,9 @@ import pytest
 from bot.client import LaunchWatch
 from bot.config import load_config
 from bot.sandbox import ALERTS_CHANNEL_ID, Emulator
+from bot.sandbox import console as console_module
 from bot.sandbox.console import Console, run_sandbox, sandbox_session, script_source
+from bot.sandbox.contract import dumps, load_contract
 from bot.sandbox.transcript import display_width, draw_embed, plain_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +171,52 @@ async def test_new_posts_in_any_channel_are_shown(
     text = out.getvalue()
     assert "── #alerts · LaunchWatch posted:" in text and "│ DPRK" in text
     assert "── #alerts · LaunchWatch (edited):" in text and "updated" in text
+
+
+async def test_a_refused_body_is_shown_loudly_and_fails_the_session(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """A body Discord would refuse is printed once, with the field and the limit, and the
+    session ends with exit status 1."""
+    out = io.StringIO()
+    console = Console(discord_emulator, out, settle=0)
+    channel = launchwatch.get_channel(ALERTS_CHANNEL_ID)
+    assert isinstance(channel, discord.TextChannel)
+    with pytest.raises(discord.HTTPException):
+        await channel.send(embed=discord.Embed(description="x" * 4097))
+    status = await console.run(script_source(["/about"]), echo=True)
+    text = " ".join(out.getvalue().split())
+    assert status == 1
+    assert text.count("!! CONTRACT BROKEN") == 1
+    assert (
+        "!! CONTRACT BROKEN: the bot sent POST /channels/{channel_id}/messages a body Discord "
+        "would refuse (400 Invalid Form Body): embeds.0.description: Must be 4096 or fewer "
+        "in length." in text
+    )
+    assert "!! 1 request broke Discord's contract in this session" in text
+    discord_emulator.spec_errors.clear()
+
+
+async def test_a_route_missing_from_the_contract_fails_a_script_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a stale contract, the unchecked command answer is reported and the run exits 1."""
+    callback = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+    contract = load_contract()
+    del contract["routes"][callback]
+    stale = tmp_path / "contract.json"
+    stale.write_text(dumps(contract), encoding="utf-8")
+    monkeypatch.setattr(console_module, "Emulator", functools.partial(Emulator, contract=stale))
+    out = io.StringIO()
+    config = load_config(None, env={})
+    lines = script_source(["/about"])
+    status = await sandbox_session(config, tmp_path / "s.db", lines, out=out, echo=True, settle=0)
+    text = " ".join(out.getvalue().split())
+    assert status == 1
+    assert (
+        f"the bot sent a JSON body to {callback}, a route the emulator's Discord contract" in text
+    )
+    assert "4 events · 8 reactions" in text  # the answer itself was still served
 
 
 def test_embeds_are_boxes_of_even_width() -> None:

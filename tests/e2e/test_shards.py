@@ -88,13 +88,13 @@ async def test_two_shard_processes_post_each_alert_and_digest_once(
         store = await PostgresStore.open(url, schema=schema)
         await store.migrate()
         now = datetime.now(UTC)
-        hour = (now - timedelta(hours=1)).hour  # the digest fell due within the grace period
-        due = last_due(Subscription.from_row({**_SUB, "timezone": "UTC", "digest_hour": hour}), now)
+        at = f"{(now - timedelta(hours=1)).hour:02d}:00"  # fell due within the grace period
+        due = last_due(Subscription.from_row({**_SUB, "timezone": "UTC", "digest_time": at}), now)
         before = due - timedelta(hours=2)
         for guild_id, channel_id in feeds(emulator):
             scope = Scope(guild_id, 1, (SANDBOX_GUILD_ID,))
             await services.subscribe(
-                store, scope, channel_id, mode="both", digest_hour=hour, timezone="UTC", now=before
+                store, scope, channel_id, mode="both", digest_time=at, timezone="UTC", now=before
             )
         publisher = Scope(SANDBOX_GUILD_ID, 1, (SANDBOX_GUILD_ID,))
         event = {"date": "2024-02-14", "category": "cruise_missile", "summary": "Two missiles."}

@@ -13,6 +13,7 @@ import pytest
 from db.store import migrations
 
 ROOT = Path(__file__).resolve().parents[2]
+BAD_FIELDS = ROOT / "tests" / "fixtures" / "cns_bad_fields.csv"
 
 
 def cli(
@@ -98,7 +99,7 @@ def test_seeding_twice_adds_nothing(tmp_path: Path) -> None:
 
 
 def test_events_list_json_has_design_field_names(tmp_path: Path) -> None:
-    """`--json` prints DESIGN.md's field names with nested sources, and filters apply."""
+    """`--json` prints the data model's field names with nested sources, and filters apply."""
     cli(tmp_path, "db", "seed", "--example")
     result = cli(
         tmp_path, "events", "list", "--json", "--since", "2024-01-29", "--until", "2024-01-31"
@@ -147,7 +148,7 @@ def test_export_then_import_elsewhere_round_trips(tmp_path: Path, fmt: str) -> N
     records = 4 if fmt == "csv" else 12  # JSON carries the eight reactions too
     assert (
         imported.stdout.strip().splitlines()[-1]
-        == f"imported {records}, updated 0, skipped 0, unchanged 0"
+        == f"imported {records}, updated 0, skipped 0, unchanged 0, warned 0"
     )
     again = cli(tmp_path, "db", "import", str(out), "--format", fmt, "--guild", "77")
     assert (
@@ -164,11 +165,82 @@ def test_export_then_import_elsewhere_round_trips(tmp_path: Path, fmt: str) -> N
     ]
 
 
+def test_import_warns_per_field_and_counts_warned_rows(tmp_path: Path) -> None:
+    """Each field imported without is a `line N: field: reason (imported without it)` line,
+    in line order with the skipped row's problem; the summary counts the warned rows."""
+    result = cli(tmp_path, "db", "import", str(BAD_FIELDS), "--format", "cns")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "line 2: Facility Latitude: '39.1 N-ish' is not a coordinate; give e.g. 39.66. "
+        "(imported without it)",
+        "line 3: Source(s): 'https:///www.nti.org/cns-db' is not a web address; use one "
+        "starting with https:// or http://. (imported without it)",
+        "line 3: Confirmation Status: a confirmed event needs a source and none could be read "
+        "(imported as reported)",
+        "line 4: Launch Time (UTC): '25:61' is not a time of day; use 10:22:00 PM or 22:22. "
+        "(imported without it)",
+        "line 5: Missile Type: 'Directed Energy' is not a type LaunchWatch knows; use one of "
+        "SRBM, MRBM, IRBM, ICBM, SLBM, SLV, Cruise Missile, HGV, Unknown.",
+    ]
+    assert result.stdout.strip().splitlines()[-1] == (
+        "imported 4, updated 0, skipped 1, unchanged 0, warned 3"
+    )
+
+
+def test_launch_shows_what_the_file_said_about_a_range(tmp_path: Path) -> None:
+    """After importing `between 25 and 90 km`, /launch (in the sandbox) shows 90 km and the
+    file's words in its change log."""
+    imported = cli(tmp_path, "db", "import", str(BAD_FIELDS), "--format", "cns")
+    assert imported.returncode == 0, imported.stderr
+    (tmp_path / "launch.txt").write_text('/launch event:"mar 8"\n', encoding="utf-8")
+    shown = cli(tmp_path, "sandbox", "--db", str(tmp_path / "lw.db"), "--script", "launch.txt")
+    assert shown.returncode == 0, shown.stderr
+    # The console draws the embed in a box and wraps long lines: read it as one text.
+    text = " ".join(" ".join(line.strip("│ ").split()) for line in shown.stdout.splitlines())
+    assert "Distance: 90 km" in text
+    assert "distance km imported from “between 25 and 90 km”" in text
+
+
 def test_import_of_unreadable_file_exits_1(tmp_path: Path) -> None:
     """A file that cannot be read at all exits 1 and says why."""
     result = cli(tmp_path, "db", "import", str(tmp_path / "missing.csv"), "--format", "cns")
     assert result.returncode == 1
     assert "missing.csv" in result.stderr
+
+
+def test_import_of_too_deep_json_exits_1_with_one_line(tmp_path: Path) -> None:
+    """JSON nested 100,000 deep (a RecursionError inside json.loads) is an unreadable file:
+    exit 1, one line naming the line and the limit, no traceback, nothing imported."""
+    path = tmp_path / "deep.json"
+    path.write_text('{"events": [\n' + "[" * 100_000 + "]" * 100_000 + "\n]}\n", "utf-8")
+    result = cli(tmp_path, "db", "import", str(path), "--format", "json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Cannot read {path}: {path} nests deeper than 8 levels at line 2; a LaunchWatch "
+        "export nests 5 (an event's sources in the events list). Export it again, or fix it "
+        "there."
+    ]
+    listed = cli(tmp_path, "events", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_import_names_the_line_that_is_not_utf8(tmp_path: Path) -> None:
+    """A UTF-8 CSV with one line saved as cp1252 imports every row, and stderr names that
+    line; the other line keeps its UTF-8."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "external_id,occurred_on,category,summary\na:1,2024,srbm,Gangneung \u2014 \uac15\ub989\n"
+        .encode() + "a:2,2024,srbm,Kim\u2019s statement\n".encode("cp1252")
+    )  # fmt: skip
+    result = cli(tmp_path, "db", "import", str(path), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "line 3: not UTF-8; read as Windows-1252 (cp1252): check its text, or save the file "
+        "again as UTF-8."
+    ]
+    listed = cli(tmp_path, "events", "list", "--json")
+    summaries = sorted(e["summary"] for e in json.loads(listed.stdout))
+    assert summaries == ["Gangneung \u2014 \uac15\ub989", "Kim\u2019s statement"]
 
 
 def test_no_command_and_no_token_opens_the_sandbox(tmp_path: Path) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from bot.dates import PartialDate
-from bot.errors import Forbidden, NotFound, ValidationError
+from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 from bot.models import Event
 from bot.services import (
     Scope,
@@ -184,6 +184,39 @@ class TestAddEvent:
 
         assert caught.value.field == "external_id"
         assert await snapshot(store) == before
+
+
+class TestTwins:
+    """A retried `/event add` (same guild, date, category, summary) within the window."""
+
+    FIELDS: ClassVar[dict[str, Any]] = {
+        "date": "2024-02-02",
+        "category": "srbm",
+        "summary": "Two SRBMs.",
+    }
+    WINDOW = timedelta(minutes=10)
+
+    async def test_a_repeat_within_the_window_is_refused_naming_the_first(
+        self, store: Store, scope: Scope
+    ) -> None:
+        """The second add raises AlreadyRecorded with the first event's id and stores nothing."""
+        first = await add_event(store, scope, self.FIELDS, now=NOW, twin_window=self.WINDOW)
+        later = NOW + timedelta(minutes=9)
+        with pytest.raises(AlreadyRecorded) as caught:
+            await add_event(store, scope, self.FIELDS, now=later, twin_window=self.WINDOW)
+        assert caught.value.event_id == first.id
+        assert [e.id for e in await list_events(store, scope, TimelineFilter())] == [first.id]
+
+    async def test_outside_the_window_or_another_guild_it_is_a_new_launch(
+        self, store: Store, scope: Scope
+    ) -> None:
+        """Eleven minutes on, or in another server, the same text is a launch of its own."""
+        first = await add_event(store, scope, self.FIELDS, now=NOW, twin_window=self.WINDOW)
+        later = NOW + timedelta(minutes=11)
+        second = await add_event(store, scope, self.FIELDS, now=later, twin_window=self.WINDOW)
+        other = Scope(OTHER_GUILD, MODERATOR)
+        third = await add_event(store, other, self.FIELDS, now=later, twin_window=self.WINDOW)
+        assert len({first.id, second.id, third.id}) == 3
 
 
 class TestAlerts:

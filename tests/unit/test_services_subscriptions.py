@@ -46,7 +46,7 @@ class TestSubscribe:
         assert (sub.guild_id, sub.channel_id, sub.created_by) == (GUILD, 501, MODERATOR)
         assert (sub.regions, sub.categories, sub.actors) == ([], [], [])
         assert (sub.mode, sub.min_confidence, sub.state) == ("instant", "disputed", "active")
-        assert (sub.digest_every, sub.digest_hour, sub.timezone) == ("daily", 8, "UTC")
+        assert (sub.digest_every, sub.digest_time, sub.timezone) == ("daily", "08:00", "UTC")
         assert await list_subscriptions(store, scope) == [sub]
 
     async def test_filters_are_tidied_and_kept(self, store: Store, scope: Scope) -> None:
@@ -62,7 +62,7 @@ class TestSubscribe:
             mention_role_id=777,
             mode="both",
             digest_every="weekly",
-            digest_hour=0,
+            digest_time="0:30",
             timezone="Asia/Seoul",
             now=NOW,
         )
@@ -73,7 +73,11 @@ class TestSubscribe:
             ["korean-peninsula"],
         )
         assert (sub.min_confidence, sub.mention_role_id, sub.mode) == ("confirmed", 777, "both")
-        assert (sub.digest_every, sub.digest_hour, sub.timezone) == ("weekly", 0, "Asia/Seoul")
+        assert (sub.digest_every, sub.digest_time, sub.timezone) == (
+            "weekly",
+            "00:30",
+            "Asia/Seoul",
+        )
         assert await list_subscriptions(store, scope) == [sub]
 
     async def test_subscribing_again_replaces_the_filters(self, store: Store, scope: Scope) -> None:
@@ -103,8 +107,10 @@ class TestSubscribe:
             ({"min_confidence": "retracted"}, "min_confidence"),
             ({"mode": "hourly"}, "mode"),
             ({"digest_every": "monthly"}, "digest_every"),
-            ({"digest_hour": 24}, "digest_hour"),
-            ({"digest_hour": -1}, "digest_hour"),
+            ({"digest_time": "24:00"}, "digest_time"),
+            ({"digest_time": "-1"}, "digest_time"),
+            ({"digest_time": "8:60"}, "digest_time"),
+            ({"digest_time": "noon"}, "digest_time"),
             ({"timezone": "Mars/Olympus"}, "timezone"),
             ({"timezone": "America"}, "timezone"),
             ({"timezone": "../../etc/passwd"}, "timezone"),

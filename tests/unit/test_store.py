@@ -1,9 +1,11 @@
-"""The SQLite store: migrations, DESIGN.md's tables and indexes, WAL and foreign keys."""
+"""The SQLite store: migrations, the data model's tables and indexes, WAL and foreign keys."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from db import Store, open_store
 from db.store import migrations
 from tests.conftest import GUILD
 
-#: DESIGN.md's data model: every table and the fields it names (sources live in `source`).
+#: The data model (docs/architecture.md, "Data model"): every table and the fields it
+#: names (sources live in `source`).
 DATA_MODEL = {
     "event": {
         "id", "guild_id", "external_id", "occurred_on", "date_precision", "occurred_at",
@@ -30,7 +33,7 @@ DATA_MODEL = {
     },
     "subscription": {
         "id", "guild_id", "channel_id", "regions", "categories", "actors", "min_confidence",
-        "mention_role_id", "mode", "digest_every", "digest_hour", "timezone", "last_digest_at",
+        "mention_role_id", "mode", "digest_every", "digest_time", "timezone", "last_digest_at",
         "state", "broken_reason", "created_by",
     },
     "delivery": {
@@ -77,8 +80,8 @@ async def indexed_columns(store: Store, table: str) -> list[tuple[str, ...]]:
     return out
 
 
-async def insert_event(store: Store, **overrides: Any) -> int:
-    row = {
+def event_row(**overrides: Any) -> dict[str, Any]:
+    return {
         "guild_id": GUILD,
         "occurred_on": "2024-02-02",
         "date_precision": "day",
@@ -90,8 +93,11 @@ async def insert_event(store: Store, **overrides: Any) -> int:
         "updated_at": STAMP,
         **overrides,
     }
+
+
+async def insert_event(store: Store, **overrides: Any) -> int:
     async with store.transaction() as q:
-        return await q.insert_event(row)
+        return await q.insert_event(event_row(**overrides))
 
 
 async def insert_subscription(store: Store, channel_id: int = 501) -> int:
@@ -174,7 +180,7 @@ class TestMigrations:
 
     @pytest.mark.parametrize("table", sorted(DATA_MODEL))
     async def test_every_table_has_design_field_names(self, empty: Store, table: str) -> None:
-        """Each table of the data model exists with every field DESIGN.md names."""
+        """Each table of the data model exists with every field docs/architecture.md names."""
         await empty.migrate()
 
         assert DATA_MODEL[table] <= await columns(empty, table)
@@ -314,7 +320,7 @@ class TestIndexes:
 
 
 class TestRows:
-    """Rows come back as DESIGN.md's field names, lists decoded."""
+    """Rows come back as the data model's field names, lists decoded."""
 
     async def test_subscription_filters_come_back_as_lists(self, store: Store) -> None:
         """Subscription filters are stored as JSON and read back as lists."""
@@ -371,3 +377,127 @@ class TestRows:
             await q.insert_deliveries([delivery(sub_id, event_id)])
 
         assert woken == ["wake"]
+
+
+@asynccontextmanager
+async def one_connection(store: Store) -> AsyncIterator[Store]:
+    """The store over a single connection, so the write after a cancel lands on the very
+    connection the cancel hit (SQLite has one writer; a PostgreSQL pool has several)."""
+    if store.backend == "sqlite":
+        yield store
+        return
+    from db.postgres import PostgresStore
+
+    assert isinstance(store, PostgresStore)
+    single = await PostgresStore.open(store.url, schema=store.schema, max_size=1)
+    try:
+        yield single
+    finally:
+        await single.close()
+
+
+def cancel_at(
+    store: Store, monkeypatch: pytest.MonkeyPatch, marker: str, nth: int, cancels: int = 1
+) -> Callable[[asyncio.Task[None]], list[str]]:
+    """Cancel a task at the `nth` statement starting with `marker` that the driver is
+    given: the statement is on its way to the database when the cancel lands. With
+    `cancels=2`, a SQLite BEGIN or COMMIT (sent from a task of its own) is held back until
+    the task has taken a second cancel while it waits for the statement.
+
+    Returns `arm(task)`, which names the task to cancel and gives the list of statements
+    the cancel landed on (empty if the marker never came)."""
+    victim: list[asyncio.Task[None]] = []
+    hits: list[str] = []
+    seen = 0
+
+    def landed(sql: str) -> bool:
+        nonlocal seen
+        if victim and sql.lstrip().upper().startswith(marker):
+            seen += 1
+            if seen == nth:
+                hits.append(sql)
+                victim[0].cancel()
+                return True
+        return False
+
+    if store.backend == "sqlite":
+        writer = store._writer  # type: ignore[attr-defined]
+        execute = writer.execute
+
+        async def on_sqlite(sql: str, *args: Any) -> Any:
+            if landed(sql) and asyncio.current_task() is not victim[0]:
+                for _ in range(cancels - 1):
+                    await asyncio.sleep(0)  # the victim takes the cancel, waits again
+                    victim[0].cancel()
+                await asyncio.sleep(0)
+            return await execute(sql, *args)
+
+        monkeypatch.setattr(writer, "execute", on_sqlite)
+    else:
+        import asyncpg
+
+        for name in ("execute", "fetch", "fetchrow", "fetchval"):
+            original = getattr(asyncpg.Connection, name)
+
+            async def on_postgres(
+                conn: Any, sql: str, *args: Any, _original: Any = original, **kwargs: Any
+            ) -> Any:
+                landed(sql)
+                return await _original(conn, sql, *args, **kwargs)
+
+            monkeypatch.setattr(asyncpg.Connection, name, on_postgres)
+
+    def arm(task: asyncio.Task[None]) -> list[str]:
+        victim.append(task)
+        return hits
+
+    return arm
+
+
+class TestCancellation:
+    """A task cancelled at any await of a transaction leaves no transaction open behind it:
+    the next write in the same store works, and nothing of the cancelled work is kept."""
+
+    @pytest.mark.parametrize(
+        ("marker", "nth", "cancels"),
+        [
+            ("BEGIN", 1, 1),
+            ("BEGIN", 1, 2),
+            ("INSERT", 1, 1),
+            ("INSERT", 2, 1),
+            ("COMMIT", 1, 1),
+            ("COMMIT", 1, 2),
+        ],
+        ids=["begin", "begin-twice", "first-write", "second-write", "commit", "commit-twice"],
+    )
+    async def test_cancel_leaves_no_transaction_open(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, marker: str, nth: int, cancels: int
+    ) -> None:
+        async with one_connection(store) as single:
+            arm = cancel_at(single, monkeypatch, marker, nth, cancels)
+
+            async def work() -> None:
+                async with single.transaction() as q:
+                    await q.insert_event(event_row(external_id="cancelled-1"))
+                    await q.insert_event(event_row(external_id="cancelled-2"))
+
+            task = asyncio.create_task(work())
+            hits = arm(task)
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert hits, f"the transaction never reached {marker} #{nth}"
+            monkeypatch.undo()
+
+            await insert_event(single, external_id="after")  # the same connection, writing
+            async with single.read() as q:
+                rows = await q.conn.fetchall("SELECT external_id FROM event ORDER BY id")
+        kept = [r["external_id"] for r in rows]
+        if marker != "COMMIT":
+            assert kept == ["after"]
+        elif store.backend == "sqlite":
+            # The COMMIT was on its way when the cancel landed: it runs to its end (a
+            # cancel cannot take it back), all of it.
+            assert kept == ["cancelled-1", "cancelled-2", "after"]
+        else:
+            # PostgreSQL may yet cancel a COMMIT it has not begun: all of it, or none.
+            assert kept in (["cancelled-1", "cancelled-2", "after"], ["after"])

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.embeds import embed
 from bot.models import CATEGORIES, PLATFORMS, Event
 from bot.services import (
     Scope,
@@ -22,6 +23,7 @@ from bot.services import (
     add_reaction,
     event_history,
     list_events,
+    reactions,
     retract_event,
     subscribe,
 )
@@ -35,6 +37,7 @@ from tests.conftest import GUILD, MODERATOR, OTHER_GUILD
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CP1252 = FIXTURES / "cns_sample_cp1252.csv"
 UTF8 = FIXTURES / "cns_sample_utf8.csv"
+BAD_FIELDS = FIXTURES / "cns_bad_fields.csv"
 STORE_ASSIGNED = ("id", "guild_id", "created_by", "created_at", "updated_at", "revision")
 
 
@@ -109,11 +112,12 @@ async def test_cns_unknown_and_na_mean_empty(cns_events: dict[str, Event]) -> No
 
 
 async def test_cns_bad_row_reported_by_line_rest_imported(store: Store, scope: Scope) -> None:
-    """A row with an impossible date is named by its line; the other rows still import."""
+    """A row with an impossible date is named by its line; the other rows still import.
+    (Line 2 notes the file's cp1252: see test_file_text.py.)"""
     report = await import_file(store, scope, CP1252, "cns")
-    assert report.problems == [(8, "Date: '31-Feb-17' is not a real calendar date.")]
+    assert report.problems[1:] == [(8, "Date: '31-Feb-17' is not a real calendar date.")]
     assert (report.imported, report.skipped) == (4, 1)
-    assert report.summary() == "imported 4, updated 0, skipped 1, unchanged 0"
+    assert report.summary() == "imported 4, updated 0, skipped 1, unchanged 0, warned 0"
 
 
 async def test_cns_utf8_with_bom_and_lf(store: Store, scope: Scope) -> None:
@@ -353,8 +357,240 @@ async def test_import_leaves_retracted_event_alone(
     await retract_event(store, scope, event.id, "Duplicate of another row.")
     report = await import_file(store, scope, CP1252, "cns")
     assert report.unchanged == 3
-    assert [line for line, _ in report.problems] == [5, 8]
+    assert [line for line, _ in report.problems] == [2, 5, 8]  # 2: the file is cp1252
     assert (await _events(store, scope))["cns:2"].retracted
+
+
+# -- a bad field costs only that field -------------------------------------------------------
+def _warned(report: ImportReport) -> list[tuple[int, str, str | None]]:
+    """Each warning as (line, field as the file names it, confidence it was demoted from)."""
+    return [(w.line, w.field, w.demoted_from) for w in report.warnings]
+
+
+async def _history(store: Store, scope: Scope, event: Event) -> list[tuple[str, Any, Any]]:
+    return [(r.field, r.old, r.new) for r in await event_history(store, scope, event.id)]
+
+
+async def test_cns_bad_field_imports_the_row_without_it(store: Store, scope: Scope) -> None:
+    """An unreadable latitude costs the latitude, not the launch: the row is in, with a warning."""
+    report = await import_file(store, scope, BAD_FIELDS, "cns")
+    event = (await _events(store, scope))["cns:20"]
+    assert (event.name, event.latitude, event.longitude) == ("Scud-ER", None, 125.5)
+    (warning,) = [w for w in report.warnings if w.line == 2]
+    assert warning.field == "Facility Latitude" and "'39.1 N-ish'" in warning.reason
+
+
+async def test_only_a_bad_date_or_category_skips_the_row(store: Store, scope: Scope) -> None:
+    """Of five rows with bad cells, only the unknown Missile Type is skipped; four warn."""
+    report = await import_file(store, scope, BAD_FIELDS, "cns")
+    assert [line for line, _ in report.problems] == [5]
+    assert report.problems[0][1].startswith("Missile Type: 'Directed Energy'")
+    assert sorted(await _events(store, scope)) == ["cns:20", "cns:21", "cns:22", "cns:24"]
+    assert _warned(report) == [
+        (2, "Facility Latitude", None),
+        (3, "Source(s)", None),
+        (3, "Confirmation Status", "confirmed"),
+        (4, "Launch Time (UTC)", None),
+    ]
+    assert report.summary() == "imported 4, updated 0, skipped 1, unchanged 0, warned 3"
+
+
+async def test_cns_bad_launch_time_keeps_the_day(store: Store, scope: Scope) -> None:
+    """A launch time of `25:61` is left out: the launch is kept on its day."""
+    await import_file(store, scope, BAD_FIELDS, "cns")
+    event = (await _events(store, scope))["cns:22"]
+    assert (event.date.iso(), event.date_precision) == ("2016-04-24", "day")
+
+
+async def test_json_bad_fields_import_the_event_without_them(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """In our JSON, a count of "several" and a platform of "bicycle" are left out, each warned."""
+    row = {
+        "external_id": "a:1", "occurred_on": "2024-01", "category": "icbm", "summary": "s",
+        "name": "Hwasong-18", "count": "several", "platform": "bicycle",
+    }  # fmt: skip
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps({"events": [row]}, indent=2), encoding="utf-8")
+    report = await import_file(store, scope, path, "json")
+    event = (await _events(store, scope))["a:1"]
+    assert (event.name, event.count, event.platform) == ("Hwasong-18", None, None)
+    assert (report.imported, report.skipped, report.warned) == (1, 0, 1)
+    assert _warned(report) == [(3, "count", None), (3, "platform", None)]
+
+
+async def test_csv_bad_category_still_skips_the_row(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """A category LaunchWatch does not know skips its row even when other fields are fine."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "external_id,occurred_on,category,summary,count\na:1,2024,warp_drive,one,2\n"
+        "a:2,2024,icbm,two,lots\n",
+        encoding="utf-8",
+    )
+    report = await import_file(store, scope, path, "csv")
+    assert [(line, reason.split(":")[0]) for line, reason in report.problems] == [(2, "category")]
+    assert sorted(await _events(store, scope)) == ["a:2"]
+    assert _warned(report) == [(3, "count", None)]
+
+
+async def test_row_without_external_id_is_still_skipped(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """A row with no external_id is refused as before, bad fields or not: no warning for it."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "external_id,occurred_on,category,summary,count\n,2024,srbm,one,lots\n",
+        encoding="utf-8",
+    )
+    report = await import_file(store, scope, path, "csv")
+    assert (report.imported, report.skipped, report.warnings) == (0, 1, [])
+    assert report.problems[0][0] == 2 and report.problems[0][1].startswith("external_id:")
+
+
+# -- ranges and bounds ------------------------------------------------------------------------
+async def test_cns_range_kept_as_upper_bound(store: Store, scope: Scope) -> None:
+    """`between 25 and 90 km` and `25-30 km` keep their upper bound; `less than 100 km` its 100."""
+    await import_file(store, scope, BAD_FIELDS, "cns")
+    events = await _events(store, scope)
+    assert (events["cns:20"].distance_km, events["cns:20"].apogee_km) == (90.0, 100.0)
+    assert events["cns:22"].distance_km == 30.0
+    assert (events["cns:24"].distance_km, events["cns:24"].apogee_km) == (60.0, 189.0)
+
+
+async def test_cns_range_text_goes_in_the_change_log(store: Store, scope: Scope) -> None:
+    """What the file said about a range, a bound or an estimate is an import note of the event."""
+    await import_file(store, scope, BAD_FIELDS, "cns")
+    events = await _events(store, scope)
+    assert await _history(store, scope, events["cns:20"]) == [
+        ("created", None, None),
+        ("import_note", "apogee_km", "less than 100 km"),
+        ("import_note", "distance_km", "between 25 and 90 km"),
+    ]
+    plain = await _history(store, scope, events["cns:21"])  # `800 km`: nothing to note
+    assert plain == [("created", None, None)]
+
+
+async def test_launch_shows_the_range_text(store: Store, scope: Scope) -> None:
+    """/launch's change log, as the command renders it, shows the file's words for the figure."""
+    await import_file(store, scope, BAD_FIELDS, "cns")
+    event = (await _events(store, scope))["cns:20"]
+    shown = embed(
+        "commands/launch.j2",
+        event=event,
+        history=await event_history(store, scope, event.id),
+        reactions=await reactions(store, scope, event_id=event.id),
+    )
+    (log,) = [f.value for f in shown.fields if (f.name or "").startswith("Change log")]
+    assert "distance km imported from “between 25 and 90 km”" in (log or "")
+    assert "apogee km imported from “less than 100 km”" in (log or "")
+
+
+async def test_reimport_notes_a_range_only_when_its_text_changes(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """The same file again adds no note; a new release's wording of the range adds one."""
+    await import_file(store, scope, BAD_FIELDS, "cns")
+    event = (await _events(store, scope))["cns:20"]
+    before = await _history(store, scope, event)
+    again = await import_file(store, scope, BAD_FIELDS, "cns")
+    assert (again.updated, again.unchanged) == (0, 4)
+    assert await _history(store, scope, event) == before
+    edited = tmp_path / "newer.csv"
+    edited.write_bytes(BAD_FIELDS.read_bytes().replace(b"between 25 and 90 km", b"25 to 90 km"))
+    report = await import_file(store, scope, edited, "cns")
+    assert (report.updated, report.unchanged) == (1, 3)
+    assert (await _history(store, scope, event))[-1] == (
+        "import_note",
+        "distance_km",
+        "25 to 90 km",
+    )
+    assert (await _events(store, scope))["cns:20"].distance_km == 90.0
+
+
+# -- sources and confidence -------------------------------------------------------------------
+async def test_confirmed_row_with_unreadable_source_is_reported(store: Store, scope: Scope) -> None:
+    """A Confirmed row whose only source is no web address comes in as reported, with a warning."""
+    report = await import_file(store, scope, BAD_FIELDS, "cns")
+    event = (await _events(store, scope))["cns:21"]
+    assert (event.confidence, event.sources) == ("reported", ())
+    assert (3, "Confirmation Status", "confirmed") in _warned(report)
+
+
+async def test_csv_unreadable_sources_demote_a_confirmed_row(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """In our CSV, sources that are not a JSON list cost the sources; confirmed becomes reported."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "external_id,occurred_on,category,summary,confidence,sources\n"
+        'a:1,2024,icbm,one,confirmed,"[{""url"": ""https://a.example/x"""\n',
+        encoding="utf-8",
+    )
+    report = await import_file(store, scope, path, "csv")
+    event = (await _events(store, scope))["a:1"]
+    assert (event.confidence, event.sources) == ("reported", ())
+    assert _warned(report) == [(2, "sources", None), (2, "confidence", "confirmed")]
+
+
+async def test_broken_url_costs_only_the_sources(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """A URL that cannot even be parsed (`http://[oops`) is an unreadable source, not a crash."""
+    row = {
+        "external_id": "a:1", "occurred_on": "2024", "category": "icbm", "summary": "s",
+        "sources": [{"url": "http://[oops"}],
+    }  # fmt: skip
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps([row]), encoding="utf-8")
+    report = await import_file(store, scope, path, "json")
+    assert (await _events(store, scope))["a:1"].sources == ()
+    assert _warned(report) == [(1, "sources", None)]
+
+
+# -- re-import: unknown is not empty ----------------------------------------------------------
+async def test_reimport_keeps_a_stored_value_it_cannot_read(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """A newer release with an unreadable latitude keeps the stored one, and still updates
+    the distance it changed."""
+    await import_file(store, scope, CP1252, "cns")
+    edited = tmp_path / "newer.csv"
+    edited.write_bytes(
+        CP1252.read_bytes()
+        .replace(b'"1,380 km"', b'"1,400 km"')
+        .replace(b"40.0,125.2", b"forty north,125.2")
+    )
+    report = await import_file(store, scope, edited, "cns")
+    event = (await _events(store, scope))["cns:3"]
+    assert (event.latitude, event.longitude, event.distance_km) == (40.0, 125.2, 1400.0)
+    assert (report.updated, report.unchanged, report.warned) == (1, 3, 1)
+    assert _warned(report) == [(6, "Facility Latitude", None)]
+
+
+async def test_reimport_keeps_the_stored_launch_time_and_sources(
+    store: Store, scope: Scope, tmp_path: Path
+) -> None:
+    """An unreadable time keeps the stored minute; an unreadable source keeps the stored
+    sources, and with them the event stays confirmed."""
+    await import_file(store, scope, CP1252, "cns")
+    before = await _events(store, scope)
+    edited = tmp_path / "newer.csv"
+    edited.write_bytes(
+        CP1252.read_bytes()
+        .replace(b"10:22:00 PM", b"10:22:00 XM")
+        .replace(b"https://www.nti.org/cns-db", b"https:///www.nti.org/cns-db")
+    )
+    report = await import_file(store, scope, edited, "cns")
+    after = await _events(store, scope)
+    assert after["cns:3"].date.iso() == "2017-07-04T22:22Z"
+    assert (after["cns:2"].confidence, after["cns:2"].sources) == (
+        "confirmed",
+        before["cns:2"].sources,
+    )
+    assert (report.updated, report.unchanged) == (0, 4)
+    assert _warned(report) == [(5, "Source(s)", None), (6, "Launch Time (UTC)", None)]
 
 
 # -- round trips (Hypothesis) -----------------------------------------------------------------

@@ -419,7 +419,7 @@ class TestWholeEvents:
         assert "future" in error.fix
 
     def test_full_event_is_read_into_store_columns(self) -> None:
-        """Every field of a complete event lands in its DESIGN.md column."""
+        """Every field of a complete event lands in its data-model column."""
         values, sources = validation.event(
             event(
                 date="2024-01-28T23:00-05:00",
