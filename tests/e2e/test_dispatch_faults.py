@@ -1,10 +1,14 @@
-"""The dispatcher survives a failing store: one error at any await point of claim, send or
-settle, on SQLite and on PostgreSQL, still leaves every alert posted exactly once and
-nothing pending or in flight, and the error is in the log with its traceback at once.
+"""The dispatcher under strain, on SQLite and on PostgreSQL.
 
-The store is the real one wrapped by `FaultyStore`, which fails the n-th call (after the
-test arms it) of a query method, of a transaction's COMMIT, or just after a COMMIT that
-went through (the caller sees an error for a write that happened).
+A failing store: one error at any await point of claim, send or settle still leaves every
+alert posted exactly once and nothing pending or in flight, and the error is in the log
+with its traceback at once. The store is the real one wrapped by `FaultyStore`, which
+fails the n-th call (after the test arms it) of a query method, of a transaction's
+COMMIT, or just after a COMMIT that went through (the caller sees an error for a write
+that happened).
+
+A backlog: one channel hundreds of alerts behind holds only its share of the claims, so
+another channel's new alert goes out at once.
 """
 
 from __future__ import annotations
