@@ -20,6 +20,7 @@ Discord answered with the first message records the first message's revision.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
@@ -403,13 +404,19 @@ class Dispatcher:
             return Outcome((await self._post(row, alerts.sample(sub))).id)
         event = await self._event(row["event_id"])
         if kind == "alert":
-            if event.retracted:
+            try:
+                if event.retracted:
+                    raise _Skip("retracted before it was delivered")
+                # Checked again when the channel's turn comes: an event retracted while its
+                # alert waited in the channel's backlog must not be posted.
+                ready = functools.partial(self._not_retracted, event.id)
+                message = await self._post(row, alerts.alert(event, sub), ready=ready)
+            except _Skip:
                 if tried is not None and not reconciled:  # an earlier try may have posted it
                     found = await self._reconcile(row, sub, tried)
                     if found is not None:
                         return found  # the retraction's own row edits it and replies
-                raise _Skip("retracted before it was delivered")
-            message = await self._post(row, alerts.alert(event, sub))
+                raise
             # Discord answers a nonce it knows with the first message, which may show an
             # older revision than this render: record what the channel shows.
             return Outcome(message.id, revision=_shows(message, event.id) or event.revision)
@@ -459,6 +466,15 @@ class Dispatcher:
             update.original = {"revision": named}
         update.message_id = message.id
         return update
+
+    async def _not_retracted(self, event_id: int) -> None:
+        """Skip an alert whose event was retracted (or deleted) before it could go out."""
+        async with self.store.read() as q:
+            found = await q.get_event(event_id)
+        if found is None:
+            raise _Skip("the event was deleted")
+        if found["confidence"] == "retracted":
+            raise _Skip("retracted before it was delivered")
 
     async def _event(self, event_id: int) -> Event:
         """The event as it stands. Its row (facts and revision) is read before its sources:
@@ -553,7 +569,12 @@ class Dispatcher:
         return self.client.get_partial_messageable(row["channel_id"], guild_id=row["guild_id"])
 
     async def _post(
-        self, row: dict[str, Any], post: Post, reference: discord.MessageReference | None = None
+        self,
+        row: dict[str, Any],
+        post: Post,
+        reference: discord.MessageReference | None = None,
+        *,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> discord.Message:
         channel = self._channel(row)
         kwargs: dict[str, Any] = {"allowed_mentions": post.allowed_mentions, "nonce": row["nonce"]}
@@ -567,7 +588,9 @@ class Dispatcher:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False
         await self._begin(row)
-        message: discord.Message = await self._call(row["channel_id"], channel.send(**kwargs))
+        message: discord.Message = await self._call(
+            row["channel_id"], channel.send(**kwargs), ready
+        )
         _stop(post)
         self.sent += 1
         return message
@@ -579,11 +602,19 @@ class Dispatcher:
             row["first_attempt_at"] = now_iso()
             await self._update(row, {"first_attempt_at": row["first_attempt_at"]})
 
-    async def _call(self, channel_id: int | None, request: Awaitable[Any]) -> Any:
-        """Pace, then send with a time-out of our own above discord.py's retries. A read
-        (`channel_id` None) takes a global slot only: the channel's window is for posts."""
+    async def _call(
+        self,
+        channel_id: int | None,
+        request: Awaitable[Any],
+        ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> Any:
+        """Pace, check `ready` (it raises to send nothing), then send with a time-out of our
+        own above discord.py's retries. A read (`channel_id` None) takes a global slot only:
+        the channel's window is for posts."""
         try:
             async with self._slot(channel_id), asyncio.timeout(self.send_timeout):
+                if ready is not None:
+                    await ready()
                 return await request  # not wait_for: it can swallow a cancel (see _sleep)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise Retry(type(exc).__name__) from exc

@@ -228,7 +228,8 @@ class Emulator(UserActions):
         hang_seconds: float = 60.0,
         routes: list[str] | None = None,
     ) -> None:
-        """Fail ``share`` of REST calls (optionally only ``routes``) with 500s or hangs."""
+        """Fail ``share`` of REST calls (optionally only ``routes``) with 500s, hangs, or
+        answers lost after the call was carried out (``mode="lost"``)."""
         self.faults.make_flaky(
             share, mode=mode, seed=seed, hang_seconds=hang_seconds, routes=routes
         )

@@ -1,4 +1,4 @@
-"""Faults a test can switch on: broken channels and flaky REST (500s or hangs), seeded."""
+"""Faults a test can switch on: broken channels and flaky REST (500s, hangs, lost answers)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ CHANNEL_FAULTS = {
 
 @dataclass
 class Flakiness:
-    """A share of REST requests that fail with 500 or hang past the client's patience."""
+    """A share of REST requests that fail with 500, hang past the client's patience, or are
+    carried out and then answered 500 (the answer lost on its way back, as behind a proxy)."""
 
     share: float
-    mode: str  # "500" or "hang"
+    mode: str  # "500", "hang" or "lost"
     hang_seconds: float
     routes: frozenset[str] | None  # only these route keys ("POST /channels/..."), or all
 
@@ -58,11 +59,12 @@ class Faults:
         hang_seconds: float = 60.0,
         routes: list[str] | None = None,
     ) -> None:
-        """Fail ``share`` (0..1) of REST requests; ``mode`` is ``"500"`` or ``"hang"``."""
+        """Fail ``share`` (0..1) of REST requests; ``mode`` is ``"500"``, ``"hang"`` or
+        ``"lost"`` (done, then answered 500: a retry without a nonce would repeat it)."""
         if not 0.0 <= share <= 1.0:
             raise ValueError("share must be within 0..1")
-        if mode not in ("500", "hang"):
-            raise ValueError("mode must be '500' or 'hang'")
+        if mode not in ("500", "hang", "lost"):
+            raise ValueError("mode must be '500', 'hang' or 'lost'")
         if seed is not None:
             self.rng = random.Random(seed)
         chosen = frozenset(routes) if routes else None

@@ -148,7 +148,7 @@ class Server:
         record: RequestRecord,
     ) -> tuple[int, Any]:
         flaky = self.faults.roll(entry.key)
-        if flaky is not None:
+        if flaky is not None and flaky.mode != "lost":
             if flaky.mode == "hang":
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.closing.wait(), flaky.hang_seconds)
@@ -178,7 +178,10 @@ class Server:
         if body.json is not None:
             body.json = normalize(body.json)
             self._check_body(entry, record.path, body.json)
-        return await entry.handler(Call(params, body, request.query))
+        answer = await entry.handler(Call(params, body, request.query))
+        if flaky is not None:  # "lost": done, but the client hears a 500
+            return 500, {"message": "500: Internal Server Error", "code": 0}
+        return answer
 
     async def _read_body(self, request: web.Request) -> Body:
         if not request.body_exists:

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from bot import services
+from bot import dispatch, services
 from bot.client import LaunchWatch
 from bot.sandbox import SANDBOX_GUILD_ID, Emulator
+from bot.sandbox.harness import running_bot, sandbox_config
 from bot.sandbox.world import MODERATOR_ROLE_ID, Channel, new_snowflake
 from bot.services import Scope
+from db import Store, open_store
 from tests.e2e.support import settled, until
 
 SCOPE = Scope(SANDBOX_GUILD_ID, 1)
+POST = "POST /channels/{channel_id}/messages"
+#: Requests a starting bot makes outside the dispatcher's pacing (who am I, the application,
+#: the command sync, the gateway URL); a fan-out's budget leaves room for them.
+STARTUP_REQUESTS = 4
 EVENT = {
     "date": "2024-02-14",
     "category": "cruise_missile",
@@ -28,6 +40,16 @@ def add_channels(emu: Emulator, n: int) -> list[int]:
         guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
         ids.append(channel_id)
     return ids
+
+
+async def deliveries(store: Store, event_id: int) -> list[dict[str, Any]]:
+    async with store.read() as q:
+        return await q.deliveries_for_event(event_id)
+
+
+def limited(emulator: Emulator) -> int:
+    """How many requests Discord answered 429 (each one counts towards a ban)."""
+    return len(emulator.rate_limited())
 
 
 async def test_alert_reaches_a_subscribed_channel_once(
@@ -195,3 +217,109 @@ async def test_server_errors_are_retried_until_delivered(
     await settled(launchwatch.store)
     assert [discord_emulator.count_posts(c) for c in channels] == [1] * 10
     assert any(r.status == 500 for r in discord_emulator.requests)
+    assert limited(discord_emulator) == 0
+
+
+async def test_a_fan_out_beyond_a_seconds_budget_collects_no_429(
+    discord_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Forty-five channels at a budget of 15 a second under Discord's 20: every channel gets
+    its alert and Discord never answers 429 (the fan-out is paced, not retried)."""
+    global_limit = 20
+    budget = global_limit - STARTUP_REQUESTS - 1
+    discord_emulator.set_global_limit(global_limit)
+    channels = add_channels(discord_emulator, 45)
+    config = sandbox_config(tmp_path / "pace.db").replace("delivery", "global_rate", float(budget))
+    async with running_bot(config, discord_emulator) as bot:
+        for channel_id in channels:
+            await services.subscribe(bot.store, SCOPE, channel_id)
+        await services.add_event(bot.store, SCOPE, EVENT)
+        await settled(bot.store)
+    assert [discord_emulator.count_posts(c) for c in channels] == [1] * 45
+    assert limited(discord_emulator) == 0
+
+
+async def test_an_event_retracted_before_its_alerts_went_out_posts_nothing(
+    discord_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Added and retracted while no dispatcher runs (the bot is down), an event leaves the
+    subscribed channels empty when the bot starts: no alert and no retraction notice."""
+    db = tmp_path / "retracted.db"
+    first, second = add_channels(discord_emulator, 2)
+    store = await open_store(f"sqlite:///{db}")
+    try:
+        for channel_id in (first, second):
+            await services.subscribe(store, SCOPE, channel_id)
+        event = await services.add_event(store, SCOPE, EVENT)
+        await services.retract_event(store, SCOPE, event.id, "Misidentified artillery fire.")
+        kinds = sorted(r["kind"] for r in await deliveries(store, event.id))
+        assert kinds == ["alert", "alert", "retraction", "retraction"]  # all queued, none sent
+    finally:
+        await store.close()
+    async with running_bot(sandbox_config(db), discord_emulator) as bot:
+        await settled(bot.store)
+        rows = await deliveries(bot.store, event.id)
+    assert discord_emulator.messages(first) == [] and discord_emulator.messages(second) == []
+    assert discord_emulator.store.posts() == []
+    assert {r["status"] for r in rows} == {"failed"}
+
+
+async def test_an_event_retracted_while_its_alert_waits_in_a_backlog_posts_nothing(
+    discord_emulator: Emulator, tmp_path: Path
+) -> None:
+    """A channel paced to one message per three seconds gets two alerts; the second event is
+    retracted while its alert waits its turn: only the first alert is ever posted."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    config = sandbox_config(tmp_path / "backlog.db")
+    config = config.replace("delivery", "channel_rate", 1 / 3).replace(
+        "delivery", "channel_burst", 1
+    )
+    async with running_bot(config, discord_emulator) as bot:
+        await services.subscribe(bot.store, SCOPE, alerts_id)
+        shown = await services.add_event(bot.store, SCOPE, EVENT)
+        waiting = await services.add_event(bot.store, SCOPE, {**EVENT, "date": "2024-02-15"})
+        await until(lambda: len(discord_emulator.messages(alerts_id)) == 1)
+        [row] = [r for r in await deliveries(bot.store, waiting.id) if r["kind"] == "alert"]
+        assert row["status"] == "pending"  # still waiting for the channel's window
+        await services.retract_event(bot.store, SCOPE, waiting.id, "A duplicate report.")
+        await settled(bot.store)
+    [message] = discord_emulator.messages(alerts_id)
+    assert f"event #{shown.id} " in message.embeds[0]["footer"]["text"]
+    assert discord_emulator.count_posts(alerts_id) == 1
+
+
+async def settled_or(store: Store, give_up: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Until the outbox has nothing pending, or `give_up` holds (a failure already seen)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not give_up():
+        async with store.read() as q:
+            if not await q.count_deliveries("pending"):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_channel_failing_past_the_nonce_window_never_gets_a_second_copy(
+    discord_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every post to the channel is carried out but answered 500 (the answer lost), for longer
+    than Discord remembers a nonce: the bot keeps retrying only while a retry would be
+    recognised by its nonce, so the channel shows the alert once, never twice."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    discord_emulator.routes.nonce_window = 3.0  # Discord's few minutes, shortened
+    monkeypatch.setattr(dispatch, "NONCE_WINDOW", timedelta(seconds=2))  # the bot's margin
+    config = sandbox_config(tmp_path / "nonce.db")
+    config = config.replace("delivery", "send_timeout", 0.5).replace(
+        "delivery", "max_attempts", 100
+    )
+    async with running_bot(config, discord_emulator) as bot:
+        assert bot.dispatcher is not None
+        bot.dispatcher.backoff_cap = 0.5  # retries come quickly, so many fit in the window
+        await services.subscribe(bot.store, SCOPE, alerts_id)
+        discord_emulator.make_flaky(1.0, mode="lost", routes=[POST])
+        await services.add_event(bot.store, SCOPE, EVENT)
+        await settled_or(bot.store, lambda: bool(discord_emulator.duplicate_posts()))
+        discord_emulator.faults.clear()
+    assert discord_emulator.duplicate_posts() == []
+    assert discord_emulator.count_posts(alerts_id) == 1
+    assert sum(1 for r in discord_emulator.requests if r.route == POST) >= 2  # it did retry

@@ -27,11 +27,18 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from bot import services
 from bot.client import LaunchWatch
 from bot.models import Event, Reaction, Subscription
-from bot.sandbox import ALERTS_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
+from bot.sandbox import (
+    ALERTS_CHANNEL_ID,
+    MODERATOR_ROLE_ID,
+    MODERATOR_USER_ID,
+    SANDBOX_GUILD_ID,
+    Emulator,
+)
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.records import MessageRecord
+from bot.sandbox.records import MessageRecord, Pings
 from bot.services import Scope
 from db import Store, open_store
+from tests.e2e.pings import could_ping, hostile, let_the_bot_ping_everyone
 from tests.e2e.support import until
 
 SCOPE = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
@@ -270,6 +277,48 @@ async def test_firing_again_in_the_same_period_posts_one_digest(
             [row] = await digest_rows(bot.store)
             assert row["status"] == "sent"
     assert len(discord_emulator.messages(ALERTS_CHANNEL_ID)) == 1
+
+
+async def test_a_digest_pings_nobody(discord_emulator: Emulator, tmp_path: Path) -> None:
+    """A digest whose events and reactions mention @everyone, @here and real roles and members
+    pings nobody, not even the subscription's mention role, though the bot may mention
+    everyone; and its allowed_mentions would let nobody through (see tests/e2e/pings.py)."""
+    world = discord_emulator.world
+    let_the_bot_ping_everyone(world)
+    db = tmp_path / "digest.db"
+    at = datetime(2024, 2, 14, 20, tzinfo=UTC)
+    async with opened(db) as store:
+        await subscribe(
+            store,
+            mode="digest",
+            digest_time="08:00",
+            timezone="UTC",
+            mention_role_id=MODERATOR_ROLE_ID,
+        )
+        fields = {
+            "date": "2024-02-14",
+            "category": "srbm",
+            "name": hostile(world, 100),
+            "launch_site": hostile(world, 200),
+            "summary": hostile(world, 2000),
+            "sources": [{"url": "https://example.org/d", "title": hostile(world, 300)}],
+        }
+        event = await services.add_event(store, SCOPE, fields, now=at)
+        reaction = {
+            "actor": hostile(world, 100),
+            "stance": "condemns",
+            "summary": hostile(world, 2000),
+            "quote": hostile(world, 1500),
+            "event_id": event.id,
+        }
+        await services.add_reaction(store, SCOPE, reaction, now=at)
+    with time_machine.travel(datetime(2024, 2, 15, 10, tzinfo=UTC), tick=True):
+        async with running_bot(sandbox_config(db), discord_emulator):
+            await until(lambda: len(digests(discord_emulator)) == 1)
+    [digest] = digests(discord_emulator)
+    assert "@\u200beveryone" in text(digest)  # the moderators' text is there, as text
+    assert digest.pings == Pings()
+    assert could_ping(world, digest) == Pings()
 
 
 async def test_the_repeated_hour_of_an_autumn_night_posts_one_digest(
