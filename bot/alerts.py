@@ -25,6 +25,9 @@ class Post:
 
     content: str | None
     embed: discord.Embed | None
+    #: Given for every post, not left to the client's default (bot/client.py): in a channel a
+    #: ping really notifies, so each post names whom it may ping (an alert, its subscription's
+    #: role; a correction replying to that alert, a digest: nobody), whatever the default.
     allowed_mentions: discord.AllowedMentions
     view: discord.ui.View | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -73,9 +76,7 @@ class ReactionsButton(
         shown = embed(
             "commands/reactions.j2", page=page, event=event, actor=None, since=None, until=None
         )
-        await interaction.response.send_message(
-            embed=shown, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await interaction.response.send_message(embed=shown, ephemeral=True)
 
 
 def _buttons(event: Event) -> discord.ui.View:

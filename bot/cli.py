@@ -19,6 +19,7 @@ from bot.dates import PartialDate
 from bot.errors import ConfigError, LaunchWatchError, ValidationError
 from bot.render import message, render
 from bot.services import Scope, TimelineFilter, list_events
+from bot.transfer import FORMATS
 from db.copy import redact
 from db.store import StoreError
 
@@ -75,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--format",
         required=True,
-        choices=["cns", "csv", "json"],
-        help="cns: the CNS North Korea Missile Test Database; csv/json: our export formats",
+        choices=list(FORMATS),
+        help="; ".join(f"{name}: {fmt.what}" for name, fmt in FORMATS.items()),
     )
     imp.add_argument(
         "--alert",

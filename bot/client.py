@@ -53,6 +53,8 @@ class LaunchWatch(commands.AutoShardedBot):
             intents=intents,
             tree_cls=LaunchWatchTree,
             help_command=None,
+            # Pings nobody unless a send says otherwise: every answer, follow-up and page
+            # inherits this and passes none of its own; channel posts name theirs (alerts.Post).
             allowed_mentions=discord.AllowedMentions.none(),
             shard_ids=shard_ids,  # type: ignore[arg-type]  # None: every shard
             shard_count=shard_count,

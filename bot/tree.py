@@ -18,7 +18,6 @@ from bot.embeds import content
 from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 
 log = logging.getLogger("launchwatch.commands")
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -81,7 +80,7 @@ async def answer_privately(
     file: discord.File | None = None,
 ) -> None:
     """The command's private answer: the follow-up of a deferred response, or the response."""
-    kwargs: dict[str, Any] = {"ephemeral": True, "allowed_mentions": NO_PINGS}
+    kwargs: dict[str, Any] = {"ephemeral": True}
     if text is not None:
         kwargs["content"] = text
     if embed is not None:
@@ -98,8 +97,8 @@ async def respond_ephemeral(interaction: discord.Interaction, text: str) -> None
     """Answer (or follow up) privately, whatever state the interaction is in."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.followup.send(text, ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not deliver an error answer for interaction %s", interaction.id)

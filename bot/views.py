@@ -20,8 +20,6 @@ PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
 TIMEOUT = 180.0
 """Seconds of inactivity before a paginator's buttons disable themselves."""
 
-NO_PINGS = discord.AllowedMentions.none()
-
 
 class Paginator(discord.ui.View):
     def __init__(
@@ -48,9 +46,7 @@ class Paginator(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(
-            content("errors/not_your_pages.j2"), ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await interaction.response.send_message(content("errors/not_your_pages.j2"), ephemeral=True)
         return False
 
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
@@ -94,12 +90,8 @@ async def send_paged(
     """Answer with page 0 and, when there is more than one page, the buttons."""
     embed, page, pages = await renderer(0)
     if pages <= 1:
-        await interaction.response.send_message(
-            embed=embed, ephemeral=ephemeral, allowed_mentions=NO_PINGS
-        )
+        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
         return
     view = Paginator(interaction.user.id, renderer, page=page, pages=pages, timeout=timeout)
-    await interaction.response.send_message(
-        embed=embed, view=view, ephemeral=ephemeral, allowed_mentions=NO_PINGS
-    )
+    await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
     view.message = await interaction.original_response()

@@ -1,1 +1,1 @@
-"""Slash-command cogs, one per command family; each a thin layer over bot.services."""
+"""Slash commands: one module a command (or command family), each a thin cog over bot.services."""

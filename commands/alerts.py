@@ -14,7 +14,7 @@ from bot.models import CATEGORIES, CONFIDENCE_RANK, Subscription
 from bot.services.subscriptions import queue_test_alert
 from bot.transformers import EventOption
 from bot.tree import answer_privately
-from commands.checks import ChannelModeratorGroup
+from commands.checks import ChannelModeratorCog
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -52,12 +52,12 @@ async def category_names(
     ][:25]
 
 
-class AlertsGroup(
-    ChannelModeratorGroup,
-    name="alerts",
-    description="Alerts and digests for this server's channels (Manage Channels)",
-    guild_only=True,
-    default_permissions=discord.Permissions(manage_channels=True),
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_channels=True)
+class Alerts(
+    ChannelModeratorCog,
+    group_name="alerts",
+    group_description="Alerts and digests for this server's channels (Manage Channels)",
 ):
     def _target(
         self, interaction: discord.Interaction, channel: discord.TextChannel | None
@@ -206,8 +206,4 @@ class AlertsGroup(
 
 
 async def setup(bot: LaunchWatch) -> None:
-    bot.tree.add_command(AlertsGroup(bot))
-
-
-async def teardown(bot: LaunchWatch) -> None:
-    bot.tree.remove_command("alerts")
+    await bot.add_cog(Alerts(bot))

@@ -1,17 +1,20 @@
-"""Run-time permission checks for the command groups (docs/architecture.md, "Permissions").
+"""The permission rules of the command families (docs/architecture.md, "Permissions").
 
-Discord's `default_permissions` hides and refuses a group for members without the
+Discord's `default_permissions` hides and refuses a family for members without the
 permission, but an admin can open it to a role under Integrations, and a stale
-registration can lag behind: so each group checks again here, in `interaction_check`
-(an `app_commands.check` decorator on a Group is silently ignored by discord.py).
+registration can lag behind: so each family checks again when a command runs, in its
+cog's `interaction_check`. discord.py calls that for every slash command of a GroupCog,
+before the options are read (an `app_commands.check` on a Group would be silently
+ignored); it does not call it for autocomplete, which reads and answers nothing private.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.services import get_settings
 from bot.tree import NotModerator
@@ -29,16 +32,30 @@ async def holds_moderator_role(interaction: discord.Interaction) -> bool:
     return any(role.id in settings.moderator_role_ids for role in member.roles)
 
 
-class ModeratorGroup(app_commands.Group):
-    """`/event`, `/reaction`: Manage Server, or a role named with `/settings moderator-role`."""
+class ModeratorCog(commands.GroupCog):
+    """A family for Manage Server, or a role named with `/settings moderator-role`.
 
-    permission = "manage_guild"
-    permission_label = "Manage Server"
-    moderator_role_allowed = True
+    A family subclasses this (or a rule below) with `group_name=` and `group_description=`,
+    and declares the same permission to Discord with `@app_commands.default_permissions`
+    and `@app_commands.guild_only()` on the class; loading it checks the two agree.
+    """
+
+    permission: ClassVar[str] = "manage_guild"
+    permission_label: ClassVar[str] = "Manage Server"
+    moderator_role_allowed: ClassVar[bool] = True
 
     def __init__(self, bot: LaunchWatch) -> None:
-        super().__init__()
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        """Refuse to load a family whose hint to Discord is not its own rule's permission."""
+        group = self.app_command
+        hint = group.default_permissions if group is not None else None
+        if group is None or not group.guild_only or not getattr(hint, self.permission, False):
+            raise TypeError(
+                f"{type(self).__name__}: decorate it with @app_commands.guild_only() and "
+                f"@app_commands.default_permissions({self.permission}=True)"
+            )
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
@@ -54,14 +71,14 @@ class ModeratorGroup(app_commands.Group):
         return True
 
 
-class ChannelModeratorGroup(ModeratorGroup):
-    """`/alerts`: Manage Channels, or a moderator role."""
+class ChannelModeratorCog(ModeratorCog):
+    """A family for Manage Channels, or a moderator role (`/alerts`)."""
 
     permission = "manage_channels"
     permission_label = "Manage Channels"
 
 
-class AdminGroup(ModeratorGroup):
-    """`/settings`: Manage Server only."""
+class AdminCog(ModeratorCog):
+    """A family for Manage Server only (`/settings`)."""
 
     moderator_role_allowed = False

@@ -10,25 +10,21 @@ from discord import app_commands
 from bot import services
 from bot.embeds import embed
 from bot.models import ACTOR_KINDS, STANCES
-from bot.render import label
 from bot.transformers import EventOption, ReactionOption, SaidOn, Since, Until
 from bot.tree import answer_privately
-from commands.checks import ModeratorGroup
+from commands.checks import ModeratorCog
+from commands.options import choices
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
 
 
-def _choices(values: tuple[str, ...]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=label(v), value=v) for v in values]
-
-
-class ReactionGroup(
-    ModeratorGroup,
-    name="reaction",
-    description="Record reactions to launches (moderators)",
-    guild_only=True,
-    default_permissions=discord.Permissions(manage_guild=True),
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Reaction(
+    ModeratorCog,
+    group_name="reaction",
+    group_description="Record reactions to launches (moderators)",
 ):
     @app_commands.command(
         name="add",
@@ -49,7 +45,7 @@ class ReactionGroup(
         source_url="A link to the report (http or https)",
         said_on="When they said it: 2024-01-30",
     )
-    @app_commands.choices(stance=_choices(STANCES), actor_kind=_choices(ACTOR_KINDS))
+    @app_commands.choices(stance=choices(STANCES), actor_kind=choices(ACTOR_KINDS))
     async def add(
         self,
         interaction: discord.Interaction,
@@ -89,8 +85,4 @@ class ReactionGroup(
 
 
 async def setup(bot: LaunchWatch) -> None:
-    bot.tree.add_command(ReactionGroup(bot))
-
-
-async def teardown(bot: LaunchWatch) -> None:
-    bot.tree.remove_command("reaction")
+    await bot.add_cog(Reaction(bot))

@@ -1,4 +1,4 @@
-"""/launch and /reactions: one event in full, and who said what about it."""
+"""/reactions: who said what, grouped by actor, about a launch, an actor or a period."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import services
-from bot.embeds import COLOURS, NEUTRAL, embed
+from bot.embeds import embed
 from bot.transformers import EventOption, Since, Until, check_range
 from bot.views import TIMEOUT, send_paged
 
@@ -25,28 +25,6 @@ class Reactions(commands.Cog):
     def __init__(self, bot: LaunchWatch, *, page_timeout: float = TIMEOUT) -> None:
         self.bot = bot
         self.page_timeout = page_timeout
-
-    @app_commands.command(
-        name="launch", description="One launch in full: facts, sources, reactions and change log"
-    )
-    @app_commands.describe(
-        event="The launch: type a date (jan 29), a place (kim chaek) or a platform (submarine)"
-    )
-    @app_commands.guild_only()
-    async def launch(self, interaction: discord.Interaction, event: EventOption) -> None:
-        scope = self.bot.scope(interaction)
-        history = await services.event_history(self.bot.store, scope, event.id)
-        said = await services.reactions(self.bot.store, scope, event_id=event.id, per_page=25)
-        shown = embed(
-            "commands/launch.j2",
-            colour=COLOURS.get(event.category, NEUTRAL),
-            event=event,
-            history=history,
-            reactions=said,
-        )
-        await interaction.response.send_message(
-            embed=shown, allowed_mentions=discord.AllowedMentions.none()
-        )
 
     @app_commands.command(
         name="reactions", description="What governments and analysts said, grouped by who said it"

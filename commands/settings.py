@@ -15,7 +15,7 @@ from bot.errors import ValidationError
 from bot.render import render
 from bot.transformers import MAX_CHOICES
 from bot.tree import answer_privately
-from commands.checks import AdminGroup
+from commands.checks import AdminCog
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -28,12 +28,12 @@ def _zones() -> list[str]:
     return sorted(names, key=lambda z: ("/" not in z, z.startswith("Etc/"), z))
 
 
-class SettingsGroup(
-    AdminGroup,
-    name="settings",
-    description="Server settings for LaunchWatch (Manage Server)",
-    guild_only=True,
-    default_permissions=discord.Permissions(manage_guild=True),
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Settings(
+    AdminCog,
+    group_name="settings",
+    group_description="Server settings for LaunchWatch (Manage Server)",
 ):
     async def _done(
         self, interaction: discord.Interaction, template: str, **context: object
@@ -105,8 +105,4 @@ class SettingsGroup(
 
 
 async def setup(bot: LaunchWatch) -> None:
-    bot.tree.add_command(SettingsGroup(bot))
-
-
-async def teardown(bot: LaunchWatch) -> None:
-    bot.tree.remove_command("settings")
+    await bot.add_cog(Settings(bot))

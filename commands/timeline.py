@@ -10,16 +10,13 @@ from discord.ext import commands
 
 from bot import services
 from bot.embeds import COLOURS, NEUTRAL, embed
-from bot.models import CATEGORIES
-from bot.render import label
 from bot.services import TimelineFilter
 from bot.transformers import Since, Until, check_range
 from bot.views import TIMEOUT, send_paged
+from commands.options import CATEGORY_CHOICES
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
-
-CATEGORY_CHOICES = [app_commands.Choice(name=label(c), value=c) for c in CATEGORIES]
 
 
 class Timeline(commands.Cog):

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot import services
+from bot import models, services
 from bot.embeds import COLOURS, NEUTRAL, content, embed
-from bot.models import CONFIDENCES, EDITABLE_FIELDS, OUTCOMES, PLATFORMS, Event
-from bot.render import label
+from bot.models import CONFIDENCES, EDITABLE_FIELDS, OUTCOMES, PLATFORMS
 from bot.transformers import Date, EventOption
 from bot.tree import answer_privately
-from commands.checks import ModeratorGroup
-from commands.timeline import CATEGORY_CHOICES
+from commands.checks import ModeratorCog
+from commands.options import CATEGORY_CHOICES, choices
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -25,18 +24,14 @@ if TYPE_CHECKING:
 TWIN_WINDOW = timedelta(minutes=10)
 CLEAR = "-"
 """The value that empties an optional field: Discord will not send an empty required option."""
+#: `/event edit field`: the fields a moderator may edit, as the data model lists them.
+FIELD_CHOICES = choices(EDITABLE_FIELDS)
 
 
-def _choices(values: tuple[str, ...]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=label(v), value=v) for v in values]
-
-
-class EventGroup(
-    ModeratorGroup,
-    name="event",
-    description="Record launch events (moderators)",
-    guild_only=True,
-    default_permissions=discord.Permissions(manage_guild=True),
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Event(
+    ModeratorCog, group_name="event", group_description="Record launch events (moderators)"
 ):
     @app_commands.command(
         name="add", description="Record a launch; subscribed channels are alerted"
@@ -63,9 +58,9 @@ class EventGroup(
     )
     @app_commands.choices(
         category=CATEGORY_CHOICES,
-        platform=_choices(PLATFORMS),
-        outcome=_choices(OUTCOMES),
-        confidence=_choices(tuple(c for c in CONFIDENCES if c != "retracted")),
+        platform=choices(PLATFORMS),
+        outcome=choices(OUTCOMES),
+        confidence=choices(c for c in CONFIDENCES if c != "retracted"),
     )
     async def add(
         self,
@@ -112,9 +107,7 @@ class EventGroup(
         field="Which field",
         value="The new value; a single - clears an optional field",
     )
-    @app_commands.choices(
-        field=[app_commands.Choice(name=label(f), value=f) for f in EDITABLE_FIELDS]
-    )
+    @app_commands.choices(field=FIELD_CHOICES)
     async def edit(
         self,
         interaction: discord.Interaction,
@@ -205,7 +198,7 @@ class EventGroup(
         self,
         interaction: discord.Interaction,
         template: str,
-        event: Event,
+        event: models.Event,
         *,
         changed: list[str],
     ) -> None:
@@ -216,8 +209,4 @@ class EventGroup(
 
 
 async def setup(bot: LaunchWatch) -> None:
-    bot.tree.add_command(EventGroup(bot))
-
-
-async def teardown(bot: LaunchWatch) -> None:
-    bot.tree.remove_command("event")
+    await bot.add_cog(Event(bot))

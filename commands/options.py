@@ -1,0 +1,20 @@
+"""Choices shared by the families' options: stored values, shown as people write them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from discord import app_commands
+
+from bot.models import CATEGORIES
+from bot.render import label
+
+
+def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
+    """One choice a value, named by `bot.render.label`: `icbm` shows as ICBM,
+    `cruise_missile` as cruise missile; the command receives the value."""
+    return [app_commands.Choice(name=label(v), value=v) for v in values]
+
+
+#: `/timeline category` and `/event add category`.
+CATEGORY_CHOICES = choices(CATEGORIES)
