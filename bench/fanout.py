@@ -1,6 +1,7 @@
 """Fan-out: one alert to N subscribed channels through the emulator, at its global limit.
 
     .venv/bin/python bench/fanout.py [--channels 1000] [--limit 50]
+    .venv/bin/python bench/fanout.py --backlog 2000 [--others 40] [--limit 50]
 
 The emulator enforces a global limit of L requests per second (a sliding second, like
 Discord); the bot keeps its budget a little under it (the default 48 against 50, else
@@ -12,6 +13,15 @@ Last lines (targets: ratio <= 1.05, no 429s, nothing lost or duplicated, p99 < 1
 
     commands_during_fanout p99_ms=X missed=M
     fanout channels=N limit=L elapsed=S floor=F ratio=R 429s=K lost=A duplicates=D
+
+`--backlog B` measures fairness instead: B alerts queued for one channel (an import with
+alerts), whose own limit (5 messages per 5 s) lets it take about one a second; once it is
+sending, one event for `--others` other channels. Times run from that event's COMMIT to each
+of their posts; the floor is others / the bot's global budget. The backlog channel's rate
+is counted over at least 10 s from the COMMIT; nothing waits for the backlog to drain.
+Targets: first_ms <= 300, last_ms <= 1.2 floor_ms + 300, the backlog channel at its limit:
+
+    backlog_fairness first_ms=X last_ms=Y floor_ms=F backlog_channel_rate=R late=N 429s=K
 """
 
 from __future__ import annotations
@@ -153,13 +163,106 @@ async def fanout(channels: int, limit: int, config: Config | None = None) -> Fig
             )
 
 
+@dataclass
+class Fairness:
+    others: int
+    budget: float
+    post_ms: list[float]  # commit to post, one per other channel that got its alert
+    backlog_rate: float  # the backlog channel's posts per second over the window
+    late: int  # other channels still without their alert at the deadline
+    rate_limited: int
+
+    @property
+    def floor_ms(self) -> float:
+        return self.others / self.budget * 1000
+
+
+def backlog_events(n: int) -> list[dict[str, str]]:
+    """`n` distinct events, as an import brings them."""
+    return [
+        {
+            "date": f"{2000 + i // 336}-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}",
+            "category": "srbm",
+            "summary": f"Imported launch {i + 1}.",
+        }
+        for i in range(n)
+    ]
+
+
+async def backlog_fairness(
+    backlog: int, others: int, limit: int, window: float = 10.0, deadline: float = 60.0
+) -> Fairness:
+    """One channel `backlog` alerts behind; then one event for `others` idle channels."""
+    with tempfile.TemporaryDirectory() as tmp:
+        emulator = Emulator(world=sandbox_world(), global_limit=limit)
+        async with emulator:
+            busy, *idle = add_channels(emulator, others + 1)
+            budget = bot_budget(limit)
+            config = sandbox_config(Path(tmp) / "bench.db").replace(
+                "delivery", "global_rate", budget
+            )
+            async with running_bot(config, emulator, timeout=60) as bot:
+                scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
+                await services.subscribe(bot.store, scope, busy)
+                await services.add_events(bot.store, scope, backlog_events(backlog), alert=True)
+                for channel_id in idle:
+                    await services.subscribe(bot.store, scope, channel_id)
+                # The backlog channel spends its burst and settles at its own limit.
+                await asyncio.sleep(max(2.0, config.get("delivery", "channel_burst") / 2))
+                before = len(emulator.requests)
+                await services.add_event(bot.store, scope, EVENT)
+                committed = time.time()  # add_event returns right after its COMMIT
+                waiting = set(idle)
+                first_post: dict[int, float] = {}
+                while time.time() < committed + max(window, deadline if waiting else 0):
+                    for r in emulator.requests[before:]:
+                        if r.route != POST or r.status != 200:
+                            continue
+                        channel_id = int(r.path.split("/")[2])  # /channels/{id}/messages
+                        if channel_id in waiting:
+                            waiting.discard(channel_id)
+                            first_post[channel_id] = r.time
+                    if not waiting and time.time() >= committed + window:
+                        break
+                    await asyncio.sleep(0.05)
+                elapsed = time.time() - committed
+            requests = emulator.requests[before:]
+            busy_path = f"/channels/{busy}/messages"
+            busy_posts = [
+                r for r in requests if r.route == POST and r.status == 200 and r.path == busy_path
+            ]
+            return Fairness(
+                others=others,
+                budget=budget,
+                post_ms=[(t - committed) * 1000 for t in first_post.values()],
+                backlog_rate=len([r for r in busy_posts if r.time <= committed + elapsed])
+                / elapsed,
+                late=len(waiting),
+                rate_limited=len([r for r in requests if r.status == 429]),
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", type=int, default=1000, help="subscribed channels")
     parser.add_argument(
         "--limit", type=int, default=DEFAULT_LIMIT, help="emulator global limit per second"
     )
+    parser.add_argument(
+        "--backlog", type=int, default=0, help="alerts queued for one channel (fairness run)"
+    )
+    parser.add_argument("--others", type=int, default=40, help="idle channels (fairness run)")
     args = parser.parse_args()
+    if args.backlog:
+        g = asyncio.run(backlog_fairness(args.backlog, args.others, args.limit))
+        first = min(g.post_ms, default=float("nan"))
+        last = max(g.post_ms, default=float("nan"))
+        print(
+            f"backlog_fairness first_ms={first:.0f} last_ms={last:.0f} "
+            f"floor_ms={g.floor_ms:.0f} backlog_channel_rate={g.backlog_rate:.2f} "
+            f"late={g.late} 429s={g.rate_limited}"
+        )
+        return
     f = asyncio.run(fanout(args.channels, args.limit))
     print(f"commands_during_fanout p99_ms={percentile(f.command_ms, 0.99):.0f} missed={f.missed}")
     print(

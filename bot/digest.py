@@ -160,6 +160,7 @@ async def render_digest(
         return None
     tz = ZoneInfo(sub.timezone)
     labels = {
+        "key": period,  # the footer names it: a digest is found by it in the channel
         "label": end.astimezone(tz).strftime("%a %d %b %Y"),
         "since_label": start.astimezone(tz).strftime("%a %d %b %H:%M"),
     }

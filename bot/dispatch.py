@@ -1,12 +1,20 @@
 """The dispatcher: sends the outbox (delivery rows) to Discord, once each, paced.
 
 It wakes when a transaction in this process commits deliveries, and sweeps the outbox
-every few seconds for rows other processes wrote. Each channel's rows go out in order,
-one at a time; the pacer keeps the whole fan-out under Discord's limits. Every post
-carries its delivery's nonce (`enforce_nonce`), so a resend after a crash or a time-out
-returns the first message instead of posting twice; retries stop before Discord's nonce
-window has passed. Failures are classified by Discord's JSON error code
-(docs/architecture.md, "Dispatch").
+every few seconds for rows other processes wrote. It claims rows a channel at a time in
+turn, never more for one channel than that channel can send in a few seconds, so a backlog
+in one channel cannot hold up another's alert. Each channel's rows go out in order, one at
+a time; the pacer keeps the whole fan-out under Discord's limits. A worker settles, backs
+off or gives back every row it took, whatever goes wrong (docs/architecture.md, "Dispatch").
+
+Exactly once (docs/architecture.md, "Delivery: exactly once"): every post carries its
+delivery's nonce (`enforce_nonce`), so a resend within Discord's nonce window returns the
+first message instead of posting twice; retries stop before that window has passed. A row
+tried first longer ago than the window less a minute (after a restart, or a claim that ran
+out) is reconciled before anything is sent: the bot lists its own messages in the channel
+since that first try and settles the row on the one that is its post. What a message
+shows (the event's revision) is read from the message Discord returned, so a resend that
+Discord answered with the first message records the first message's revision.
 """
 
 from __future__ import annotations
@@ -15,9 +23,13 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import random
-from collections import deque
-from collections.abc import Awaitable, Callable
+import re
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -40,12 +52,35 @@ log = logging.getLogger("launchwatch.dispatch")
 #: Discord error codes that mean the bot cannot post in the channel at all.
 BROKEN_CODES = {10003: "unknown_channel", 50001: "missing_access", 50013: "missing_permissions"}
 UNKNOWN_MESSAGE = 10008
-#: Retries stop this long before Discord's nonce window (a few minutes) closes.
+#: How long after a first try a resend with the same nonce is still deduplicated, as this
+#: bot counts it: Discord keeps nonces "a few minutes" (5 in the emulator). Retries stop
+#: before this has passed.
 NONCE_WINDOW = timedelta(minutes=4)
+#: From this long after its first try, a row is reconciled before it is sent again.
+RECONCILE_AFTER = NONCE_WINDOW - timedelta(seconds=60)
+#: The listing starts this long before the first try (clocks differ).
+LOOKBACK = timedelta(seconds=60)
+#: At most this many pages of 100 messages are read to reconcile one row.
+HISTORY_PAGES = 5
+#: How long to wait for the gateway's guilds before reading a channel's permissions.
+READY_WAIT = 10.0
 BATCH = 500
-#: How long a claim holds; a process that dies lets go of its rows when it restarts.
-CLAIM = timedelta(minutes=10)
+#: How long a claim holds: well inside RECONCILE_AFTER, so a row whose worker lost it
+#: comes back while its nonce still deduplicates a resend.
+CLAIM = timedelta(minutes=2)
+#: A channel holds at most the rows it can send in this many seconds (its burst at least).
+CHANNEL_HOLD = 5.0
+#: After a failed sweep, the next one comes this soon.
+SWEEP_RETRY = 1.0
 SKIPPED = "skipped: "
+
+# What the templates in templates/alerts write, read back from a channel's messages:
+# an alert's footer (alert.j2), a correction notice (correction.j2), a retraction notice
+# (retraction.j2); a digest's footer names its period (digest.j2). The reconciliation tests
+# in tests/e2e/test_alerts_crash.py find each in a channel.
+SHOWS = re.compile(r"event #(\d+) · revision (\d+)")
+NOTICE_NAMES = re.compile(r"event #(\d+), revision (\d+)")
+RETRACTION_NAMES = re.compile(r"Retracted\b.*?\(event #(\d+)\)", re.S)
 
 
 class Retry(Exception):
@@ -60,19 +95,46 @@ class Broken(Exception):
         self.code = code
 
 
+class ReadRetry(Retry):
+    """Reading a channel's history failed for now (429, 5xx, time-out): read it again after
+    a back-off. Nothing is sent until a read succeeds, so the nonce window does not bound
+    these retries; max_attempts does."""
+
+
 class Postpone(Exception):
     """Not yet: a correction whose original alert is still on its way."""
+
+
+class Unknown(Exception):
+    """Whether the row was already posted cannot be told (its channel's history cannot be
+    read): it is marked dead with the reason, never sent on a guess."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Outcome:
+    """A row's result: the message that is its post, what that message shows, and (for a
+    correction) what the corrected alert's row records now."""
+
+    message_id: int | None
+    revision: int | None = None
+    original_id: int | None = None
+    original: dict[str, Any] = field(default_factory=dict)
 
 
 class Dispatcher:
     def __init__(self, client: discord.Client, store: Store, config: Config) -> None:
         self.client = client
         self.store = store
-        self.pacer = Pacer(
-            config.get("delivery", "global_rate"),
-            config.get("delivery", "channel_rate"),
-            config.get("delivery", "channel_burst"),
-        )
+        channel_rate: float = config.get("delivery", "channel_rate")
+        channel_burst: int = config.get("delivery", "channel_burst")
+        self.pacer = Pacer(config.get("delivery", "global_rate"), channel_rate, channel_burst)
+        #: The most rows one channel holds at once (claimed and not yet settled).
+        self.per_channel = max(1, channel_burst, math.ceil(channel_rate * CHANNEL_HOLD))
         self.send_timeout: float = config.get("delivery", "send_timeout")
         self.max_attempts: int = config.get("delivery", "max_attempts")
         self.sweep_interval: float = config.get("delivery", "sweep_interval")
@@ -80,15 +142,26 @@ class Dispatcher:
         self.publishers = tuple(config.publisher_guilds)
         self._wake = asyncio.Event()
         self._inflight: set[int] = set()
+        self._held: Counter[int] = Counter()  # rows in flight per channel
+        self._full: set[int] = set()  # channels that reached per_channel: more may wait
         self._queues: dict[int, deque[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
+        # Claims to give back that a failing store would not take yet: rows a worker could
+        # not back off, and whole claims whose transaction failed (it may have committed).
+        self._owed_rows: set[int] = set()
+        self._owed_claims: set[str] = set()
         # The shards whose guilds' deliveries this process sends (docs/architecture.md, "Scale").
         self.shards: tuple[int, ...] = tuple(config.get("discord", "shard_ids"))
         self.shard_count: int = config.get("discord", "shard_count") or 1
         self.sent = 0
         #: Called with each delivery id once it is settled (tests and benchmarks listen).
         self.on_settled: list[Callable[[int, str], None]] = []
+
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed by this process and not yet settled, backed off or given back."""
+        return len(self._inflight) + len(self._owed_rows)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -103,12 +176,26 @@ class Dispatcher:
         self._runner = asyncio.create_task(self._run(), name="launchwatch-dispatch")
 
     async def stop(self) -> None:
+        """Stop the runner and every worker, and give back the rows they had not finished."""
         if self.wake in self.store.on_commit:
             self.store.on_commit.remove(self.wake)
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        left = sorted(self._inflight | self._owed_rows)
+        self._inflight.clear()
+        self._owed_rows.clear()
+        self._queues.clear()
+        self._held.clear()
+        self._full.clear()
+        if not left:
+            return
+        try:
+            async with asyncio.timeout(5.0), self.store.transaction() as q:
+                await q.release_deliveries(left)
+        except Exception as exc:  # the next start releases them all anyway
+            log.warning("could not give back %d claimed deliveries: %s", len(left), exc)
 
     def wake(self) -> None:
         self._wake.set()
@@ -116,20 +203,28 @@ class Dispatcher:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            owing = self._owed_rows or self._owed_claims
+            timeout = SWEEP_RETRY if owing else self.sweep_interval
             try:
-                await self._claim()
+                await self._pay_back()
+            except Exception as exc:
+                log.warning("could not give back claims yet: %s", exc)
+            try:
+                claimed_at = await self._claim()
+                await self._sleep(claimed_at, timeout)
+                continue
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dispatcher sweep failed; retrying at the next sweep")
-            await self._sleep()
+                log.exception("dispatcher sweep failed; trying again in %.0fs", SWEEP_RETRY)
+            await self._sleep(None, SWEEP_RETRY)
 
-    async def _sleep(self) -> None:
-        """Until woken by a commit or a notification, the next due retry, or the sweep."""
-        timeout = self.sweep_interval
-        if len(self._inflight) < BATCH // 2:
+    async def _sleep(self, claimed_at: datetime | None, timeout: float) -> None:
+        """Until woken by a commit, a notification or a channel with more rows waiting, the
+        next retry that falls due after the last claim, or the sweep."""
+        if claimed_at is not None and len(self._inflight) < BATCH // 2:
             async with self.store.read() as q:
-                due = await q.next_due_at(now_iso(), self.shards, self.shard_count)
+                due = await q.next_due_at(now_iso(claimed_at), self.shards, self.shard_count)
             if due is not None:
                 until = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
                 timeout = max(0.0, min(timeout, until))
@@ -140,41 +235,100 @@ class Dispatcher:
             except TimeoutError:
                 pass
 
-    async def _claim(self) -> None:
-        """Claim due rows of our shards and queue each on its channel's worker."""
+    async def _pay_back(self) -> None:
+        """Give back claims owed since the store failed: the rows fall due again."""
+        if not self._owed_rows and not self._owed_claims:
+            return
+        rows, claims = sorted(self._owed_rows), sorted(self._owed_claims)
+        later = now_iso(datetime.now(UTC) + timedelta(seconds=SWEEP_RETRY))
+        async with self.store.transaction() as q:
+            for stamp in claims:
+                await q.release_deliveries(claimed_until=stamp)
+            if rows:
+                await q.release_deliveries(rows, next_attempt_at=later)
+        self._owed_rows.difference_update(rows)
+        self._owed_claims.difference_update(claims)
+        log.info("gave back %d deliveries and %d claims", len(rows), len(claims))
+
+    async def _claim(self) -> datetime | None:
+        """Claim due rows of our shards, channels in turn, and queue each on its channel's
+        worker. Returns the time the claim was made (None: no room to claim)."""
         room = BATCH - len(self._inflight)
         if room < BATCH // 2:
-            return
+            return None
         now = datetime.now(UTC)
-        async with self.store.transaction() as q:
-            rows = await q.claim_deliveries(
-                now_iso(now), now_iso(now + CLAIM), room, self.shards, self.shard_count
-            )
+        until = now_iso(now + CLAIM)  # to the microsecond: it names this claim
+        try:
+            async with self.store.transaction() as q:
+                rows = await q.claim_deliveries(
+                    now_iso(now),
+                    until,
+                    room,
+                    self.shards,
+                    self.shard_count,
+                    per_channel=self.per_channel,
+                )
+        except BaseException:
+            self._owed_claims.add(until)  # it may have committed: nobody would send those
+            raise
         for row in rows:
+            if row["id"] in self._inflight:
+                continue  # queued here already; its claim had run out and is now renewed
+            channel_id = row["channel_id"]
             self._inflight.add(row["id"])
-            queue = self._queues.get(row["channel_id"])
+            self._held[channel_id] += 1
+            if self._held[channel_id] >= self.per_channel:
+                self._full.add(channel_id)
+            queue = self._queues.get(channel_id)
             if queue is not None:
                 queue.append(row)  # its worker is running: it takes this one next, in order
                 continue
-            self._queues[row["channel_id"]] = deque([row])
-            task = asyncio.create_task(self._work(row["channel_id"]))
+            self._queues[channel_id] = deque([row])
+            task = asyncio.create_task(self._work(channel_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        return now
 
     async def _work(self, channel_id: int) -> None:
-        """Send one channel's rows one at a time, oldest first."""
+        """Send one channel's rows one at a time, oldest first. Whatever one row raises, it
+        is logged and backed off, and the worker goes on with the next."""
         queue = self._queues[channel_id]
         try:
             while queue:
-                row = queue.popleft()
+                row = queue[0]
                 try:
                     await self.deliver(row)
-                finally:
-                    self._inflight.discard(row["id"])
+                except Exception as exc:
+                    log.exception(
+                        "delivery %s failed unexpectedly; it backs off and is tried again",
+                        row["id"],
+                    )
+                    await self._hand_back(row, exc)
+                queue.popleft()
+                self._done(row)
         finally:
+            # Cancelled (stop): the rows left stay in _inflight, and stop() gives them back.
             self._queues.pop(channel_id, None)
-            if len(self._inflight) < BATCH // 2:
+            if channel_id in self._full or len(self._inflight) < BATCH // 2:
+                self._full.discard(channel_id)
                 self.wake()
+
+    def _done(self, row: dict[str, Any]) -> None:
+        self._inflight.discard(row["id"])
+        channel_id = row["channel_id"]
+        self._held[channel_id] -= 1
+        if self._held[channel_id] <= 0:
+            del self._held[channel_id]
+
+    async def _hand_back(self, row: dict[str, Any], exc: Exception) -> None:
+        """Back a row off as a transient failure; if the store refuses that too, owe it
+        back to the outbox (the runner gives it back once the store answers)."""
+        try:
+            await self._retry(row, f"unexpected {type(exc).__name__}: {exc}"[:500])
+        except Exception:
+            log.exception("could not back off delivery %s; giving it back later", row["id"])
+            self._owed_rows.add(row["id"])
+            self.wake()
 
     # -- one delivery ---------------------------------------------------------------------
     async def deliver(self, row: dict[str, Any]) -> None:
@@ -184,6 +338,7 @@ class Dispatcher:
             current = await q.get_delivery(row["id"])
         if current is None or current["status"] != "pending":
             return
+        row.update(current)  # what earlier tries recorded (first_attempt_at, attempts)
         if sub_row is None or sub_row["state"] != "active":
             await self._settle(
                 row,
@@ -192,16 +347,21 @@ class Dispatcher:
             )
             return
         sub = Subscription.from_row(sub_row)
-        first = row["first_attempt_at"] or now_iso()
         try:
-            message_id = await self._attempt(row, sub, first)
+            outcome = await self._attempt(row, sub)
         except Postpone:
             later = now_iso(datetime.now(UTC) + timedelta(seconds=1))
             await self._release(row, {"next_attempt_at": later})
         except Broken as exc:
             await self._break(row, sub, exc.code)
+        except ReadRetry as exc:
+            await self._retry(row, str(exc), windowed=False)
         except Retry as exc:
-            await self._retry(row, first, str(exc))
+            await self._retry(row, str(exc))
+        except Unknown as exc:
+            reason = render("alerts/unknown_outcome.j2", reason=exc.reason, detail=exc.detail)
+            log.warning("delivery %s not sent: %s", row["id"], reason)
+            await self._settle(row, "dead", error=reason[:500])
         except discord.HTTPException as exc:
             log.error(
                 "delivery %s refused by Discord (%s %s): %s",
@@ -214,11 +374,24 @@ class Dispatcher:
         except _Skip as exc:
             await self._settle(row, "failed", error=SKIPPED + str(exc))
         else:
-            await self._settle(row, "sent", message_id=message_id)
+            await self._settle(
+                row,
+                "sent",
+                message_id=outcome.message_id,
+                revision=outcome.revision,
+                original=(outcome.original_id, outcome.original),
+            )
 
-    async def _attempt(self, row: dict[str, Any], sub: Subscription, first: str) -> int | None:
-        if row["first_attempt_at"] is None:
-            await self._update(row, {"first_attempt_at": first})
+    async def _attempt(self, row: dict[str, Any], sub: Subscription) -> Outcome:
+        tried = row["first_attempt_at"]
+        reconciled = False
+        if tried is not None and _age(tried) >= RECONCILE_AFTER:
+            found = await self._reconcile(row, sub, tried)
+            if found is not None:
+                log.info("delivery %s was posted before (message %s)", row["id"], found.message_id)
+                return found
+            reconciled = True
+            row["first_attempt_at"] = None  # not in the channel: a send starts a new window
         kind = row["kind"]
         if kind == "digest":
             from bot.digest import render_digest
@@ -226,37 +399,47 @@ class Dispatcher:
             post = await render_digest(self.store, sub, row["period"], self.publishers)
             if post is None:
                 raise _Skip("nothing happened in the period")
-            return await self._post(row, post)
+            return Outcome((await self._post(row, post)).id)
         if row["event_id"] is None:
-            return await self._post(row, alerts.sample(sub))
+            return Outcome((await self._post(row, alerts.sample(sub))).id)
         event = await self._event(row["event_id"])
         if kind == "alert":
-            # Checked when the channel's turn comes, not before: an event retracted while its
-            # alert waited in the channel's backlog must not be posted.
-            ready = functools.partial(self._not_retracted, event.id)
-            message_id = await self._post(row, alerts.alert(event, sub), ready=ready)
-            await self._update(row, {"revision": event.revision})
-            return message_id
+            try:
+                if event.retracted:
+                    raise _Skip("retracted before it was delivered")
+                # Checked again when the channel's turn comes: an event retracted while its
+                # alert waited in the channel's backlog must not be posted.
+                ready = functools.partial(self._not_retracted, event.id)
+                message = await self._post(row, alerts.alert(event, sub), ready=ready)
+            except _Skip:
+                if tried is not None and not reconciled:  # an earlier try may have posted it
+                    found = await self._reconcile(row, sub, tried)
+                    if found is not None:
+                        return found  # the retraction's own row edits it and replies
+                raise
+            # Discord answers a nonce it knows with the first message, which may show an
+            # older revision than this render: record what the channel shows.
+            return Outcome(message.id, revision=_shows(message, event.id) or event.revision)
         return await self._correct(row, sub, event)
 
-    async def _correct(self, row: dict[str, Any], sub: Subscription, event: Event) -> int | None:
-        """Edit the original in place, then reply with what changed (docs/architecture.md,
+    async def _correct(self, row: dict[str, Any], sub: Subscription, event: Event) -> Outcome:
+        """Edit the original in place, then reply with what changed since what it showed
+        (docs/architecture.md,
         "Correct or retract")."""
         async with self.store.read() as q:
             original = await q.sent_alert(sub.id, event.id)
-            changes = await _changes(q, event.id, row["revision"])
         if original is None or original["status"] in ("failed", "dead"):
             raise _Skip("this channel never received the original alert")
         if original["status"] == "pending":
             raise Postpone()
-        if (
-            original["revision"] is not None
-            and original["revision"] >= row["revision"]
-            and row["kind"] == "correction"
-        ):
-            return original["message_id"]  # the alert already showed this revision
+        shown = original["revision"] or 0
+        if shown >= row["revision"] and row["kind"] == "correction":
+            return Outcome(original["message_id"])  # the alert already showed this revision
+        async with self.store.read() as q:
+            changes = await _changes(q, event.id, shown, event.revision)
         channel = self._channel(row)
         fresh = alerts.alert(event, sub, corrected=True)
+        await self._begin(row)
         try:
             await self._call(row["channel_id"], channel.get_partial_message(original["message_id"]).edit(
                 content=fresh.content, embed=fresh.embed, view=fresh.view, allowed_mentions=discord.AllowedMentions.none()
@@ -264,19 +447,25 @@ class Dispatcher:
             _stop(fresh)
         except _UnknownMessage:
             _stop(fresh)
-            message_id = await self._post(row, fresh)  # the original was deleted: post it anew
-            await self._update(original, {"message_id": message_id, "revision": event.revision})
-            return message_id
-        await self._update(original, {"revision": event.revision})
+            message = await self._post(row, fresh)  # the original was deleted: post it anew
+            revision = _shows(message, event.id) or event.revision
+            return Outcome(message.id, None, original["id"], {"message_id": message.id, "revision": revision})  # fmt: skip
+        update = Outcome(original["message_id"], None, original["id"], {"revision": event.revision})
         if row["kind"] != "retraction" and not alerts.needs_notice([c["field"] for c in changes]):
-            return original["message_id"]
+            return update
         note = alerts.notice(event, row["kind"], changes)
         reference = discord.MessageReference(
             message_id=original["message_id"],
             channel_id=row["channel_id"],
             fail_if_not_exists=False,
         )
-        return await self._post(row, note, reference=reference)
+        message = await self._post(row, note, reference=reference)
+        named = _names(message, event.id)
+        if named is not None and named < event.revision:
+            # Discord returned the notice of an earlier try: later changes still need one.
+            update.original = {"revision": named}
+        update.message_id = message.id
+        return update
 
     async def _not_retracted(self, event_id: int) -> None:
         """Skip an alert whose event was retracted (or deleted) before it could go out."""
@@ -288,12 +477,92 @@ class Dispatcher:
             raise _Skip("retracted before it was delivered")
 
     async def _event(self, event_id: int) -> Event:
+        """The event as it stands. Its row (facts and revision) is read before its sources:
+        an edit committing in between can only make the message show newer sources than
+        the revision recorded, whose correction then says so again, never the reverse."""
         async with self.store.read() as q:
             found = await q.get_event(event_id)
             if found is None:
                 raise _Skip("the event was deleted")
             sources = await q.sources_for("event", [event_id])
         return Event.from_row(found, sources[event_id])
+
+    # -- reconciling a row whose nonce Discord may have forgotten -------------------------
+    async def _reconcile(
+        self, row: dict[str, Any], sub: Subscription, tried: str
+    ) -> Outcome | None:
+        """The row's post if the channel holds it (and what it shows), else None; Unknown
+        if the channel's history cannot be read. Matched by kind: an alert by its footer,
+        a notice as a reply to the original naming the revision or the retraction, a
+        digest by its period, a test alert by its title."""
+        since = datetime.fromisoformat(tried) - LOOKBACK
+        mine = await self._own_messages(row, since)
+        kind, event_id = row["kind"], row["event_id"]
+        if kind == "digest":
+            return next((Outcome(m.id) for m in mine if row["period"] in _footer(m).split(" · ")), None)  # fmt: skip
+        if event_id is None:
+            sample = alerts.sample(sub).embed
+            title = sample.title if sample is not None else None
+            return next((Outcome(m.id) for m in mine if m.embeds and m.embeds[0].title == title), None)  # fmt: skip
+        if kind == "alert":
+            for m in mine:
+                shows = _shows(m, event_id)
+                if m.reference is None and shows is not None:
+                    return Outcome(m.id, revision=shows)
+            return None
+        async with self.store.read() as q:
+            original = await q.sent_alert(sub.id, event_id)
+        if original is None or original["status"] != "sent":
+            return None  # the usual path skips or postpones it
+        for m in mine:
+            if m.reference is None or m.reference.message_id != original["message_id"]:
+                continue
+            if kind == "retraction" and _retracts(m, event_id):
+                return Outcome(m.id, None, original["id"], {"revision": row["revision"]})
+            named = _names(m, event_id)
+            if kind == "correction" and named is not None and named >= row["revision"]:
+                return Outcome(m.id, None, original["id"], {"revision": named})
+        for m in mine:  # the original was deleted, and this row posted the alert anew
+            shows = _shows(m, event_id)
+            if m.reference is None and m.id != original["message_id"] and shows is not None:
+                if shows >= row["revision"]:
+                    return Outcome(m.id, None, original["id"], {"message_id": m.id, "revision": shows})  # fmt: skip
+        return None
+
+    async def _own_messages(self, row: dict[str, Any], since: datetime) -> list[discord.Message]:
+        """The bot's own messages in the row's channel posted after `since`, oldest first."""
+        if not self.client.is_ready():
+            try:
+                async with asyncio.timeout(READY_WAIT):
+                    await self.client.wait_until_ready()
+            except TimeoutError:
+                raise Postpone() from None
+        channel = self.client.get_channel(row["channel_id"])
+        if not isinstance(
+            channel,
+            discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel,
+        ):
+            raise Unknown("no_channel")
+        me: discord.Member | None = channel.guild.me
+        if me is None:
+            raise Unknown("no_channel")
+        perms = channel.permissions_for(me)
+        if not (perms.view_channel and perms.read_message_history):
+            raise Unknown("no_history")
+        after: discord.abc.Snowflake = discord.Object(id=discord.utils.time_snowflake(since))
+        own: list[discord.Message] = []
+        for _ in range(HISTORY_PAGES):
+            try:
+                page: list[discord.Message] = await self._call(None, _history(channel, after))
+            except Retry as exc:
+                raise ReadRetry(f"reading the channel's messages: {exc}") from exc
+            except (Broken, _UnknownMessage, discord.HTTPException) as exc:
+                raise Unknown("read_failed", str(exc) or type(exc).__name__) from exc
+            own += [m for m in page if m.author.id == me.id]
+            if len(page) < 100:
+                return own
+            after = page[-1]
+        raise Unknown("too_many")
 
     # -- talking to Discord ---------------------------------------------------------------
     def _channel(self, row: dict[str, Any]) -> discord.PartialMessageable:
@@ -306,7 +575,7 @@ class Dispatcher:
         reference: discord.MessageReference | None = None,
         *,
         ready: Callable[[], Awaitable[None]] | None = None,
-    ) -> int:
+    ) -> discord.Message:
         channel = self._channel(row)
         kwargs: dict[str, Any] = {"allowed_mentions": post.allowed_mentions, "nonce": row["nonce"]}
         if post.content:
@@ -318,21 +587,32 @@ class Dispatcher:
         if reference is not None:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False
-        message = await self._call(row["channel_id"], channel.send(**kwargs), ready)
+        await self._begin(row)
+        message: discord.Message = await self._call(
+            row["channel_id"], channel.send(**kwargs), ready
+        )
         _stop(post)
         self.sent += 1
-        return message.id
+        return message
+
+    async def _begin(self, row: dict[str, Any]) -> None:
+        """Record the first try before the first request that may change the channel:
+        the nonce window runs from then."""
+        if row["first_attempt_at"] is None:
+            row["first_attempt_at"] = now_iso()
+            await self._update(row, {"first_attempt_at": row["first_attempt_at"]})
 
     async def _call(
         self,
-        channel_id: int,
+        channel_id: int | None,
         request: Awaitable[Any],
         ready: Callable[[], Awaitable[None]] | None = None,
     ) -> Any:
         """Pace, check `ready` (it raises to send nothing), then send with a time-out of our
-        own above discord.py's retries."""
+        own above discord.py's retries. A read (`channel_id` None) takes a global slot only:
+        the channel's window is for posts."""
         try:
-            async with self.pacer.slot(channel_id), asyncio.timeout(self.send_timeout):
+            async with self._slot(channel_id), asyncio.timeout(self.send_timeout):
                 if ready is not None:
                     await ready()
                 return await request  # not wait_for: it can swallow a cancel (see _sleep)
@@ -350,10 +630,23 @@ class Dispatcher:
             if asyncio.iscoroutine(request):
                 request.close()
 
+    @asynccontextmanager
+    async def _slot(self, channel_id: int | None) -> AsyncIterator[None]:
+        if channel_id is not None:
+            async with self.pacer.slot(channel_id):
+                yield
+            return
+        window = self.pacer.global_window
+        ours = await window.reserve()
+        try:
+            yield
+        finally:
+            window.release(ours)
+
     # -- recording outcomes ---------------------------------------------------------------
     async def _update(self, row: dict[str, Any], values: dict[str, Any]) -> None:
         async with self.store.transaction() as q:
-            await q.update_delivery(row["id"], values)
+            await q.update_delivery(row["id"], values, pending_only=True)
 
     async def _release(self, row: dict[str, Any], values: dict[str, Any]) -> None:
         """Update a row and give up our claim on it, so the next sweep can take it again."""
@@ -366,29 +659,43 @@ class Dispatcher:
         *,
         message_id: int | None = None,
         error: str | None = None,
+        revision: int | None = None,
+        original: tuple[int | None, dict[str, Any]] = (None, {}),
+        attempts: int | None = None,
     ) -> None:
+        """Record a row's outcome, with what its message shows and what the alert it
+        corrected shows now, in one transaction: a crash leaves both or neither."""
         values: dict[str, Any] = {"status": status, "last_error": error}
         if status == "sent":
             values |= {"message_id": message_id, "sent_at": now_iso()}
+            if revision is not None:
+                values["revision"] = revision
+        if attempts is not None:
+            values["attempts"] = attempts
+        original_id, original_values = original
         async with self.store.transaction() as q:
-            await q.update_delivery(row["id"], values)
+            changed = await q.update_delivery(row["id"], values, pending_only=True)
+            if changed and original_id is not None and original_values:
+                await q.update_delivery(original_id, original_values)
         for callback in self.on_settled:
             callback(row["id"], status)
 
-    async def _retry(self, row: dict[str, Any], first: str, error: str) -> None:
-        """Back off exponentially with jitter; give up before the nonce window closes."""
+    async def _retry(self, row: dict[str, Any], error: str, *, windowed: bool = True) -> None:
+        """Back off exponentially with jitter; give up before the nonce window closes (a
+        retry that will read before it sends, `windowed=False`, is bound by attempts only)."""
+        first = row.get("first_attempt_at") or now_iso()
         attempts = row["attempts"] + 1
         delay = min(self.backoff_cap, 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
         retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-        too_late = (
+        too_late = windowed and (
             retry_at + timedelta(seconds=self.send_timeout) - datetime.fromisoformat(first)
             > NONCE_WINDOW
         )
         if attempts >= self.max_attempts or too_late:
             log.warning("delivery %s gave up after %d attempts: %s", row["id"], attempts, error)
-            async with self.store.transaction() as q:
-                await q.update_delivery(row["id"], {"attempts": attempts})
-            await self._settle(row, "dead", error=f"gave up after {attempts} attempts: {error}")
+            await self._settle(
+                row, "dead", error=f"gave up after {attempts} attempts: {error}", attempts=attempts
+            )
             return
         log.info("delivery %s failed (%s); retry %d in %.1fs", row["id"], error, attempts, delay)
         async with self.store.transaction() as q:
@@ -400,6 +707,7 @@ class Dispatcher:
                     "last_error": error,
                     "claimed_until": None,
                 },
+                pending_only=True,
             )
 
     async def _break(self, row: dict[str, Any], sub: Subscription, code: int) -> None:
@@ -449,20 +757,60 @@ def _stop(post: Post) -> None:
         post.view.stop()
 
 
-async def _changes(q: Any, event_id: int, revision: int) -> list[dict[str, Any]]:
-    """What a revision changed, for the notice: dates and sources in readable form."""
-    out = []
+def _age(stamp: str) -> timedelta:
+    return datetime.now(UTC) - datetime.fromisoformat(stamp)
+
+
+async def _history(channel: discord.abc.Messageable, after: discord.abc.Snowflake) -> list[discord.Message]:  # fmt: skip
+    """One page (one request) of the channel's messages after `after`, oldest first."""
+    return [m async for m in channel.history(limit=100, after=after, oldest_first=True)]
+
+
+def _footer(message: discord.Message) -> str:
+    return (message.embeds[0].footer.text or "") if message.embeds else ""
+
+
+def _shows(message: discord.Message, event_id: int) -> int | None:
+    """The revision of the event an alert message shows (its footer), if it is one."""
+    m = SHOWS.search(_footer(message))
+    return int(m[2]) if m and int(m[1]) == event_id else None
+
+
+def _names(message: discord.Message, event_id: int) -> int | None:
+    """The revision a correction notice names, if the message is one for this event."""
+    m = NOTICE_NAMES.search(message.content or "")
+    return int(m[2]) if m and int(m[1]) == event_id else None
+
+
+def _retracts(message: discord.Message, event_id: int) -> bool:
+    m = RETRACTION_NAMES.search(message.content or "")
+    return m is not None and int(m[1]) == event_id
+
+
+async def _changes(q: Any, event_id: int, after: int, upto: int) -> list[dict[str, Any]]:
+    """What changed after revision `after` up to `upto` (what the edited alert shows now),
+    for the notice: each field once, from its first old value to its last new one; dates
+    and sources in readable form."""
+    merged: dict[str, dict[str, Any]] = {}
     for r in await q.revisions(event_id):
-        if r["revision"] != revision or r["field"] in (
+        if not after < r["revision"] <= upto or r["field"] in (
             "date_precision",
             "created",
             "retraction_reason",
         ):
             continue
-        old, new = r["old"], r["new"]
-        if r["field"] == "sources":
+        if r["field"] in merged:
+            merged[r["field"]]["new"] = r["new"]
+        else:
+            merged[r["field"]] = {"field": r["field"], "old": r["old"], "new": r["new"]}
+    out = []
+    for change in merged.values():
+        old, new = change["old"], change["new"]
+        if old == new:
+            continue
+        if change["field"] == "sources":
             old, new = _source_titles(old), _source_titles(new)
-        out.append({"field": r["field"], "old": old, "new": new})
+        out.append({"field": change["field"], "old": old, "new": new})
     return out
 
 

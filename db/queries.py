@@ -580,31 +580,58 @@ class Queries:
         self.wrote_deliveries = True
 
     async def claim_deliveries(
-        self, now: str, until: str, limit: int, shards: Sequence[int] = (), shard_count: int = 1
+        self,
+        now: str,
+        until: str,
+        limit: int,
+        shards: Sequence[int] = (),
+        shard_count: int = 1,
+        *,
+        per_channel: int | None = None,
     ) -> list[Row]:
-        """Claim due, unclaimed deliveries of these shards' guilds until `until`, oldest first.
+        """Claim due, unclaimed deliveries of these shards' guilds until `until`, taking
+        the channels in turn: every channel's oldest due row, then every channel's next.
 
-        On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so processes that
-        claim at the same moment never share a row."""
-        where, params = self._due_where(now, shards, shard_count)
-        lock = " FOR UPDATE SKIP LOCKED" if self.conn.dialect == "postgres" else ""
+        With `per_channel`, no channel holds more than that many claimed rows (those still
+        claimed from before count), so a channel with a backlog cannot take the slots that
+        other channels' alerts need. On PostgreSQL the rows are locked with FOR UPDATE SKIP
+        LOCKED, so processes that claim at the same moment never share a row."""
+        due, params = self._due_where(now, shards, shard_count, alias="d.")
+        held = "d.claimed_until > ?"
+        ranked = (
+            "SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.channel_id "
+            f"ORDER BY CASE WHEN {held} THEN 0 ELSE 1 END, d.id) AS lane, "
+            f"CASE WHEN {held} THEN 1 ELSE 0 END AS held FROM delivery d "
+            f"WHERE d.status = 'pending' AND ({held} OR d.next_attempt_at <= ?)"
+        )
+        ranked_params: list[Any] = [now, now, now, now]
+        if shards:
+            ranked += f" AND ((d.guild_id >> 22) % ?) IN ({_marks(len(shards))})"
+            ranked_params += [shard_count, *shards]
+        cap = " AND r.lane <= ?" if per_channel is not None else ""
+        cap_params = [per_channel] if per_channel is not None else []
+        lock = " FOR UPDATE OF d SKIP LOCKED" if self.conn.dialect == "postgres" else ""
+        # The due test is repeated on the locked row itself: PostgreSQL re-checks it on the
+        # newest version of a row another claim updated meanwhile.
         rows = await self.conn.fetchall(
-            f"UPDATE delivery SET claimed_until = ? WHERE id IN (SELECT id FROM delivery "
-            f"WHERE {where} ORDER BY id LIMIT ?{lock}) RETURNING *",
-            [until, *params, limit],
+            f"UPDATE delivery SET claimed_until = ? WHERE id IN (SELECT d.id FROM delivery d "
+            f"JOIN ({ranked}) r ON r.id = d.id WHERE r.held = 0{cap} AND {due} "
+            f"ORDER BY r.lane, d.id LIMIT ?{lock}) RETURNING *",
+            [until, *ranked_params, *cap_params, *params, limit],
         )
         return sorted(rows, key=lambda r: r["id"])
 
     def _due_where(
-        self, now: str, shards: Sequence[int], shard_count: int
+        self, now: str, shards: Sequence[int], shard_count: int, alias: str = ""
     ) -> tuple[str, list[Any]]:
+        a = alias
         where = (
-            "status = 'pending' AND next_attempt_at <= ? "
-            "AND (claimed_until IS NULL OR claimed_until <= ?)"
+            f"{a}status = 'pending' AND {a}next_attempt_at <= ? "
+            f"AND ({a}claimed_until IS NULL OR {a}claimed_until <= ?)"
         )
         params: list[Any] = [now, now]
         if shards:
-            where += f" AND ((guild_id >> 22) % ?) IN ({_marks(len(shards))})"
+            where += f" AND (({a}guild_id >> 22) % ?) IN ({_marks(len(shards))})"
             params += [shard_count, *shards]
         return where, params
 
@@ -617,12 +644,38 @@ class Queries:
             params = [shard_count, *shards]
         return await self.conn.execute(sql, params)
 
+    async def release_deliveries(
+        self,
+        ids: Sequence[int] = (),
+        *,
+        claimed_until: str | None = None,
+        next_attempt_at: str | None = None,
+    ) -> int:
+        """Give back claims this process holds but will not finish: the rows `ids`, or every
+        row of one claim (its `claimed_until`, unique to it). Pending rows only; with
+        `next_attempt_at`, they fall due again then (a back-off)."""
+        sets, params = "claimed_until = NULL", list[Any]()
+        if next_attempt_at is not None:
+            sets += ", next_attempt_at = ?"
+            params.append(next_attempt_at)
+        if claimed_until is not None:
+            where, args = "claimed_until = ?", list[Any]([claimed_until])
+        elif ids:
+            where, args = f"id IN ({_marks(len(ids))})", list[Any](ids)
+        else:
+            return 0
+        return await self.conn.execute(
+            f"UPDATE delivery SET {sets} WHERE status = 'pending' AND {where}", [*params, *args]
+        )
+
     async def next_due_at(
-        self, now: str, shards: Sequence[int] = (), shard_count: int = 1
+        self, after: str, shards: Sequence[int] = (), shard_count: int = 1
     ) -> str | None:
-        """When the next unclaimed delivery of these shards falls due (None: nothing queued)."""
-        where = "status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)"
-        params: list[Any] = [now]
+        """When the next unclaimed delivery of these shards falls due, later than `after`
+        (None: nothing queued). Rows due by `after` are left out: a claim at `after` took
+        those it could, and the rest wait for a channel or a slot to free up."""
+        where = "status = 'pending' AND next_attempt_at > ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+        params: list[Any] = [after, after]
         if shards:
             where += f" AND ((guild_id >> 22) % ?) IN ({_marks(len(shards))})"
             params += [shard_count, *shards]
@@ -651,10 +704,15 @@ class Queries:
             [event_id, guild_id],
         )
 
-    async def update_delivery(self, delivery_id: int, values: Row) -> None:
+    async def update_delivery(
+        self, delivery_id: int, values: Row, *, pending_only: bool = False
+    ) -> int:
+        """Change a delivery; with `pending_only`, only while it is pending (an outcome
+        never overwrites another). Returns how many rows changed (0 or 1)."""
         cols = list(values)
-        await self.conn.execute(
-            f"UPDATE delivery SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+        where = "id = ? AND status = 'pending'" if pending_only else "id = ?"
+        return await self.conn.execute(
+            f"UPDATE delivery SET {', '.join(f'{c} = ?' for c in cols)} WHERE {where}",
             [*(values[c] for c in cols), delivery_id],
         )
 

@@ -227,10 +227,18 @@ class Routes:
             raise DiscordError(404, UNKNOWN_MESSAGE)
         return message
 
-    def _payload(self, message: MessageRecord) -> dict[str, Any]:
+    def _payload(self, message: MessageRecord, *, nonce: bool = False) -> dict[str, Any]:
+        """The message as Discord answers with it. Discord does not store a nonce: only
+        the answer to the POST that carried it shows it (and the gateway's MESSAGE_CREATE),
+        never a message read back later."""
         ref = message.message_reference
         referenced = self.store.by_id.get(int(ref["message_id"])) if ref else None
-        return message.payload(referenced)
+        data = message.payload(referenced)
+        if not nonce:
+            data.pop("nonce", None)
+        if data.get("referenced_message"):
+            data["referenced_message"].pop("nonce", None)
+        return data
 
     async def get_channel(self, call: Call) -> Reply:
         channel, _ = self._channel(call)
@@ -273,11 +281,11 @@ class Routes:
             nonce_key = (channel.id, str(data["nonce"]))
             hit = self.store.nonces.get(nonce_key)
             if hit and time.monotonic() - hit[1] < self.nonce_window and hit[0] in self.store.by_id:
-                return 200, self._payload(self.store.by_id[hit[0]])
+                return 200, self._payload(self.store.by_id[hit[0]], nonce=True)
         message = self.store.add(self.factory.create(channel, call.body, referenced=referenced))
         if nonce_key is not None:
             self.store.nonces[nonce_key] = (message.id, time.monotonic())
-        return 200, self._payload(message)
+        return 200, self._payload(message, nonce=True)
 
     def _referenced(
         self, channel: Channel, perms: int, ref: dict[str, Any] | None

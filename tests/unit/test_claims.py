@@ -10,6 +10,7 @@ from db import Store
 
 NOW = "2030-01-01T00:00:00.000000+00:00"
 LATER = "2030-01-01T00:10:00.000000+00:00"
+SECOND = "2030-01-01T00:10:00.000001+00:00"  # another claim's stamp
 SHARD_0_GUILD = 1200000000000000001 + (1 << 22)  # (id >> 22) % 2 == 0
 SHARD_1_GUILD = 1200000000000000001  # (id >> 22) % 2 == 1
 
@@ -63,3 +64,87 @@ async def test_concurrent_claims_never_share_a_row(store: Store) -> None:
 
     a, b = await asyncio.gather(claim(), claim())
     assert a.isdisjoint(b) and len(a | b) == 40
+
+
+async def backlog(store: Store, channel_id: int, n: int, *, at: str = "2024-01-01") -> list[int]:
+    """`n` pending deliveries (test alerts) to one channel, due at `at`; their ids, oldest first."""
+    sub = await services.subscribe(store, Scope(SHARD_1_GUILD, 1), channel_id)
+    rows = [
+        {
+            "subscription_id": sub.id, "guild_id": SHARD_1_GUILD, "channel_id": channel_id,
+            "event_id": None, "revision": None, "period": f"test:{i}", "kind": "alert",
+            "status": "pending", "attempts": 0, "next_attempt_at": at,
+            "nonce": f"t{channel_id % 10**6}.{i}", "created_at": at,
+        }
+        for i in range(n)
+    ]  # fmt: skip
+    async with store.transaction() as q:
+        await q.insert_deliveries(rows)
+        found = await q.conn.fetchall(
+            "SELECT id FROM delivery WHERE channel_id = ? ORDER BY id", [channel_id]
+        )
+    return [r["id"] for r in found]
+
+
+async def test_claims_take_the_channels_in_turn(store: Store) -> None:
+    """Every channel's oldest due row comes before any channel's second: a channel with a
+    backlog queued first does not fill the claim."""
+    busy = await backlog(store, 500, 10)
+    quiet = [(await backlog(store, c, 1))[0] for c in (501, 502)]
+    async with store.transaction() as q:
+        rows = await q.claim_deliveries(NOW, LATER, 4)
+    assert {r["id"] for r in rows} == {busy[0], *quiet, busy[1]}
+
+
+async def test_a_channel_holds_at_most_its_share_of_claims(store: Store) -> None:
+    """With `per_channel`, a channel's rows still claimed count against it: it gets more
+    only as its earlier ones are settled, while other channels' rows are claimed at once."""
+    busy = await backlog(store, 600, 20)
+    async with store.transaction() as q:
+        first = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
+    assert [r["id"] for r in first] == busy[:5]
+    [quiet] = await backlog(store, 601, 1)
+    async with store.transaction() as q:
+        second = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
+        for delivery_id in busy[:2]:
+            await q.update_delivery(delivery_id, {"status": "sent"})
+        third = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
+    assert [r["id"] for r in second] == [quiet]
+    assert [r["id"] for r in third] == busy[5:7]
+
+
+async def test_a_row_in_back_off_holds_no_share(store: Store) -> None:
+    """A row waiting out a back-off is not in flight: the channel's due rows are claimed."""
+    busy = await backlog(store, 700, 4)
+    async with store.transaction() as q:
+        await q.update_delivery(busy[0], {"next_attempt_at": LATER})
+        rows = await q.claim_deliveries(NOW, LATER, 100, per_channel=3)
+    assert [r["id"] for r in rows] == busy[1:4]
+
+
+async def test_next_due_at_leaves_out_rows_already_due(store: Store) -> None:
+    """The dispatcher sleeps until a row falls due after its last claim: rows that were
+    due then and left unclaimed (their channel is full) must not wake it at once."""
+    busy = await backlog(store, 800, 3)
+    async with store.transaction() as q:
+        await q.update_delivery(busy[2], {"next_attempt_at": LATER})
+        assert await q.next_due_at(NOW) == LATER
+        await q.update_delivery(busy[2], {"next_attempt_at": NOW})
+        assert await q.next_due_at(NOW) is None
+
+
+async def test_claims_are_given_back_by_row_or_by_claim(store: Store) -> None:
+    """A worker gives back rows it cannot finish; a claim whose transaction failed is given
+    back whole by its stamp. Rows already settled keep their outcome."""
+    ids = await backlog(store, 900, 4)
+    async with store.transaction() as q:
+        await q.claim_deliveries(NOW, LATER, 2)
+        await q.claim_deliveries(NOW, SECOND, 2)
+        await q.update_delivery(ids[3], {"status": "sent"})
+        assert await q.release_deliveries(claimed_until=LATER) == 2
+        assert await q.release_deliveries(ids[2:], next_attempt_at=LATER) == 1
+        found = await q.conn.fetchall(
+            "SELECT * FROM delivery WHERE channel_id = ? ORDER BY id", [900]
+        )
+    assert [r["claimed_until"] for r in found] == [None, None, None, SECOND]
+    assert found[2]["next_attempt_at"] == LATER and found[3]["status"] == "sent"
