@@ -34,7 +34,16 @@ async def server() -> AsyncIterator[FeedServer]:
 
 @pytest.fixture
 async def fetcher(server: FeedServer) -> AsyncIterator[Fetcher]:
-    async with Fetcher([server.endpoint], timeout=0.5) as f:
+    """The default deadline (10 s): only the time-out tests shorten it, so a busy machine
+    cannot turn another test's result into a time-out."""
+    async with Fetcher([server.endpoint]) as f:
+        yield f
+
+
+@pytest.fixture
+async def impatient(server: FeedServer) -> AsyncIterator[Fetcher]:
+    """A short deadline; the stalled handlers wait far longer (feeds_support.STALL)."""
+    async with Fetcher([server.endpoint], timeout=0.3) as f:
         yield f
 
 
@@ -111,7 +120,7 @@ async def test_retry_after_is_reported(server: FeedServer, fetcher: Fetcher) -> 
     assert retry_after("soon") is None
 
 
-async def test_server_that_never_answers_times_out(server: FeedServer, fetcher: Fetcher) -> None:
+async def test_server_that_never_answers_times_out(server: FeedServer, impatient: Fetcher) -> None:
     """A server that accepts the request and then says nothing is a time-out."""
 
     async def handler(request: web.Request) -> web.Response:
@@ -119,12 +128,12 @@ async def test_server_that_never_answers_times_out(server: FeedServer, fetcher: 
         return web.Response(body=RSS)
 
     server.routes["/feed"] = handler
-    result = await fetcher.fetch(server.url("/feed"))
+    result = await impatient.fetch(server.url("/feed"))
     assert isinstance(result, Failed) and result.kind == FailureKind.TIMEOUT
     assert "did not answer" in result.reason
 
 
-async def test_body_that_stalls_midway_times_out(server: FeedServer, fetcher: Fetcher) -> None:
+async def test_body_that_stalls_midway_times_out(server: FeedServer, impatient: Fetcher) -> None:
     """The deadline covers reading the body, not only the headers."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -136,7 +145,7 @@ async def test_body_that_stalls_midway_times_out(server: FeedServer, fetcher: Fe
         return response
 
     server.routes["/feed"] = handler
-    result = await fetcher.fetch(server.url("/feed"))
+    result = await impatient.fetch(server.url("/feed"))
     assert isinstance(result, Failed) and result.kind == FailureKind.TIMEOUT
 
 
@@ -249,7 +258,7 @@ async def test_connection_refused_is_a_typed_failure() -> None:
     """Nothing listening is a connection failure, not an exception."""
     async with feed_server() as gone:
         url, endpoint = gone.url("/feed"), gone.endpoint
-    async with Fetcher([endpoint], timeout=0.5) as f:
+    async with Fetcher([endpoint]) as f:
         result = await f.fetch(url)
     assert isinstance(result, Failed) and result.kind == FailureKind.CONNECTION
     assert "could not be reached" in result.reason
