@@ -3,12 +3,15 @@ summaries as plain text."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.feeds import Failed, FailureKind, Feed, FeedItem, Fetcher, parse_bytes, read_feed
-from bot.feeds.text import html_to_text
+from bot.feeds.text import html_to_text, tidy
 from tests.unit.feeds_support import FIXTURES, feed_server, fixture
 
 BASE = "https://news.example/feed.xml"
@@ -175,3 +178,10 @@ def test_html_to_text_keeps_words_apart_and_drops_hidden_content() -> None:
         "<noscript>nojs</noscript><p>caf&eacute; &amp;amp; &lt;tag&gt;</p>\x07"
     )
     assert html_to_text(html) == "One\nTwo\n\na\n\nb\n\ncafé &amp; <tag>"
+
+
+@given(st.text())
+def test_escaped_text_comes_back_as_the_same_text(text: str) -> None:
+    """Whatever a feed escapes into HTML comes back as the text it was (spacing tidied):
+    decoding happens once, and nothing that was text is taken for a tag."""
+    assert html_to_text(html.escape(text)) == tidy(text)
