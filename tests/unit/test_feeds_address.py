@@ -163,6 +163,19 @@ async def test_name_resolving_to_private_address_is_refused(private: FeedServer)
     assert private.requests == []
 
 
+async def test_system_resolver_answers_are_checked_too(private: FeedServer) -> None:
+    """Without an injected lookup the operating system resolves: localhost is refused,
+    unless localhost:port itself is listed."""
+    url = private.url("/secret", host="localhost")
+    async with Fetcher([]) as fetcher:
+        refused = await fetcher.fetch(url)
+    assert isinstance(refused, Failed) and refused.kind == FailureKind.REFUSED_ADDRESS
+    assert private.requests == []
+    async with Fetcher([f"localhost:{private.port}"]) as fetcher:
+        allowed = await fetcher.fetch(url)
+    assert isinstance(allowed, Fetched) and allowed.body == RSS
+
+
 async def test_connection_goes_to_the_address_checked(allowed: FeedServer) -> None:
     """The name is looked up once and the connection pinned to that answer, so a second
     lookup (that would now say 127.0.0.3, where nothing listens) never happens; the server
