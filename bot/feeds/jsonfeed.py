@@ -50,6 +50,7 @@ def parse_json_feed(body: bytes, url: str) -> Feed | Failed:
         return malformed("the JSON Feed has no items list")
     title = tidy(_text(data.get("title")))
     items = [_item(raw, title, url) for raw in raw_items if isinstance(raw, dict)]
+    items = [i for i in items if i.title or i.link or i.summary]  # as the XML path does
     return Feed(url=url, title=title, items=tuple(items))
 
 

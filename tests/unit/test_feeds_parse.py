@@ -141,6 +141,14 @@ def test_bad_json_feed_is_malformed(body: bytes, detail: str) -> None:
     assert detail in result.detail
 
 
+def test_empty_items_are_skipped() -> None:
+    """An entry with no title, link or text would be keyed by the hash of nothing, and
+    every such entry would collide: it is left out."""
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": ""}, 7]}'
+    result = parse_bytes(body, BASE)
+    assert isinstance(result, Feed) and result.items == ()
+
+
 def test_non_web_links_are_dropped() -> None:
     """A javascript: or mailto: link is not kept as the item's link."""
     body = (
