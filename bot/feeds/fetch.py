@@ -26,8 +26,8 @@ from bot import __version__
 from bot.feeds.address import AddressPolicy, AddressRefused, CheckingResolver, Lookup, parse_ip
 from bot.feeds.items import Failed, FailureKind, Fetched, FetchResult, NotModified, Validators
 
-PROJECT_URL = "https://github.com/launchwatch/launchwatch#readme"
-USER_AGENT = f"LaunchWatch/{__version__} (+{PROJECT_URL})"
+#: Names the bot and what it does; the project publishes no address of its own to add.
+USER_AGENT = f"LaunchWatch/{__version__} (feed reader of a Discord alert bot)"
 TIMEOUT = 10.0
 MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
