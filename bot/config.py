@@ -24,7 +24,8 @@ Check = Callable[[Any], str | None]
 
 @dataclass(frozen=True)
 class Key:
-    """One setting: its type (`str`, `int`, `float`, `bool`, `ints`), default and an extra check."""
+    """One setting: its type (`str`, `int`, `float`, `bool`, `ints`, `strs`), default and an
+    extra check."""
 
     kind: str
     default: Any
@@ -64,6 +65,17 @@ def _shard_count(v: Any) -> str | None:
     return None if v >= 0 else "must be 0 (let Discord decide) or a shard count"
 
 
+def _endpoints(v: Any) -> str | None:
+    from bot.feeds.address import parse_endpoint  # feeds pulls in its parsers: only when set
+
+    for entry in v:
+        try:
+            parse_endpoint(entry)
+        except ValueError:
+            return f"{entry!r} is not host:port; write 127.0.0.1:8080 or [::1]:8080"
+    return None
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
     "discord": {
         "token": Key("str", ""),
@@ -91,9 +103,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "logging": {"level": Key("str", "INFO", _level)},
     "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
+    "feeds": {"allow_hosts": Key("strs", [], _endpoints)},
 }
 
-_EXAMPLES = {"str": '"text"', "int": "42", "float": "1.5", "bool": "true", "ints": "[123, 456]"}
+_EXAMPLES = {
+    "str": '"text"',
+    "int": "42",
+    "float": "1.5",
+    "bool": "true",
+    "ints": "[123, 456]",
+    "strs": '["text", "more"]',
+}
 
 
 @dataclass(frozen=True)
@@ -253,6 +273,12 @@ def _convert(kind: str, raw: Any, from_env: bool) -> Any:
         ):
             raise TypeError
         return list(raw)
+    if kind == "strs":
+        if from_env:
+            return [part.strip() for part in str(raw).split(",") if part.strip()]
+        if not isinstance(raw, list) or any(not isinstance(i, str) for i in raw):
+            raise TypeError
+        return list(raw)
     raise AssertionError(kind)
 
 
@@ -263,4 +289,5 @@ def _describe(kind: str) -> str:
         "float": "a number",
         "bool": "true or false",
         "ints": "a list of whole numbers (comma-separated in the environment)",
+        "strs": "a list of quoted strings (comma-separated in the environment)",
     }[kind]
