@@ -5,6 +5,6 @@ named for what they read (dates, places, figures, weapons, claims, reactions) an
 tables in TOML files beside them. Nothing here touches the store.
 """
 
-from bot.drafting.extract import Drafts, draft
+from bot.drafting.extract import Drafts, draft, event_input, reaction_input
 
-__all__ = ["Drafts", "draft"]
+__all__ = ["Drafts", "draft", "event_input", "reaction_input"]

@@ -37,12 +37,18 @@ _TITLES = re.compile(r"^(?:Leader|Chairman|President|Supreme Leader|General Secr
 PERSON = re.compile(rf"\b{_NAME}(?:\s+{_NAME}){{1,2}}\b")
 
 
-def claim(text: str, speakers: list[ActorMention], weapon_starts: list[int]) -> tuple[str, int] | None:
+def claim(
+    text: str, speakers: list[ActorMention], weapon_starts: list[int]
+) -> tuple[str, int] | None:
     """The launcher's quoted claim in `text` and where it stands, if it speaks there."""
     said = [
         s.start
         for s in speakers
-        if s.actor.launcher and (m := _SAY.search(text, s.end)) and m.start() - s.end <= 40
+        if s.actor.launcher
+        and not re.match(r"['’]s\b", text[s.end :])
+        and (m := _SAY.search(text, s.end))
+        and m.start() - s.end <= 40
+        and not QUOTE.search(text[s.end : m.start()])
     ]
     if not said:
         return None
@@ -74,7 +80,7 @@ def overseer(text: str, people: list[str]) -> tuple[str, int] | None:
 
 
 def full_name(name: str, people: list[str]) -> str:
-    """"Kim" -> "Kim Jong Un" when the text names him so."""
+    """ "Kim" -> "Kim Jong Un" when the text names him so."""
     if " " in name:
         return name
     fuller = [p for p in people if name in p.split()]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -47,8 +48,12 @@ _MONTH_ALONE = re.compile(
     rf"\b(?:in|since|during|until|by|from|of|early|late|mid-?|last|this)\s+(?:early\s+|late\s+|mid-?)?"
     rf"(?P<mon>(?-i:{_MONTH}))(?![\w-])"
 )
-_YEAR_ALONE = re.compile(rf"\b(?:in|since|during|until|by|of|from)\s+(?:early\s+|late\s+|mid-?)?(?P<y>{_YEAR})\b")
-_WEEKDAY_RE = re.compile(rf"\b(?P<last>last\s+)?(?P<wd>{_WEEKDAY})(?!s\b)(?P<lw>\s+(?:of\s+)?last\s+week)?\b")
+_YEAR_ALONE = re.compile(
+    rf"\b(?:in|since|during|until|by|of|from)\s+(?:early\s+|late\s+|mid-?)?(?P<y>{_YEAR})\b"
+)
+_WEEKDAY_RE = re.compile(
+    rf"\b(?P<last>last\s+)?(?P<wd>{_WEEKDAY})(?!s\b)(?P<lw>\s+(?:of\s+)?last\s+week)?\b"
+)
 _BARE_DAY = re.compile(rf"\bthe\s+(?P<d>{_DAY})(?!\s+(?:century|anniversary|{_MONTH}))\b")
 _RELATIVE = re.compile(
     r"\b(?P<w>today|tonight|this morning|this afternoon|this evening|earlier today|yesterday|"
@@ -118,9 +123,7 @@ def find_times(text: str, published: date) -> list[TimeMention]:
     for m in _MILITARY.finditer(text):
         day = weekday(m["wd"], published) if m["wd"] else None
         hm = m["hm"]
-        out.append(
-            TimeMention(m.start(), m.end(), int(hm[:2]), int(hm[2:]), _zone(m["zone"]), day)
-        )
+        out.append(TimeMention(m.start(), m.end(), int(hm[:2]), int(hm[2:]), _zone(m["zone"]), day))
     for m in _TIME.finditer(text):
         if any(t.start <= m.start() < t.end for t in out):
             continue
@@ -133,9 +136,7 @@ def find_times(text: str, published: date) -> list[TimeMention]:
                 continue
             hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
         out.append(
-            TimeMention(
-                m.start(), m.end(), hour, int(m["m"] or 0), _zone(zone) if zone else None
-            )
+            TimeMention(m.start(), m.end(), hour, int(m["m"] or 0), _zone(zone) if zone else None)
         )
     return sorted(out, key=lambda t: t.start)
 
@@ -151,7 +152,7 @@ def _zone(name: str | None) -> str | None:
 
 
 def find_dates(
-    text: str, published: date, anchor: date | None = None, skip: list[tuple[int, int]] = ()
+    text: str, published: date, anchor: date | None = None, skip: Sequence[tuple[int, int]] = ()
 ) -> list[DateMention]:
     """Date phrases in a sentence, in order. `anchor` is the date the sentence continues
     from (the one before it), used by "the day before" when the sentence has no date of
@@ -185,7 +186,9 @@ def find_dates(
         if month is not None and year is not None:
             add(m.start("mon"), m.end(), PartialDate.parse(f"{year}-{month:02d}"))
     for m in _MONTH_ALONE.finditer(text):
-        if m["mon"].rstrip(".") == "May" and not re.search(r"(?i)\b(?:in|since|during|until|early|late|mid)\s+$", text[: m.start("mon")]):
+        if m["mon"].rstrip(".") == "May" and not re.search(
+            r"(?i)\b(?:in|since|during|until|early|late|mid)\s+$", text[: m.start("mon")]
+        ):
             continue
         month, _, _ = _normalise(m["mon"], None)
         if month is not None:
@@ -196,11 +199,14 @@ def find_dates(
     for m in _YEAR_ALONE.finditer(text):
         add(m.start("y"), m.end(), PartialDate.parse(m["y"]))
     for m in _WEEKDAY_RE.finditer(text):
-        day = weekday(m["wd"], published, before=bool(m["last"]), weeks_back=1 if m["lw"] else 0)
-        add(m.start(), m.end(), PartialDate.parse(day.isoformat()))
+        on = weekday(m["wd"], published, before=bool(m["last"]), weeks_back=1 if m["lw"] else 0)
+        add(m.start(), m.end(), PartialDate.parse(on.isoformat()))
     for m in _BARE_DAY.finditer(text):
         add(m.start(), m.end(), _bare_day(int(_digits(m["d"])), published))
-    own = next((d.date for d in found if not d.background and not d.speech and d.date.precision == "day"), None)
+    own = next(
+        (d.date for d in found if not d.background and not d.speech and d.date.precision == "day"),
+        None,
+    )
     base = own.first_day if own else anchor
     for m in _RELATIVE.finditer(text):
         add(m.start(), m.end(), _relative(m["w"].lower(), published, base))
@@ -215,8 +221,12 @@ def _classify(text: str, start: int, end: int, value: PartialDate) -> DateMentio
     if not text[:start].strip() and not text[end:].strip(" ,.;"):
         speech = True  # a line that is only a date: the statement's own date
     phrase = text[start:end].lower()
-    relative_other = phrase.startswith(("the day after", "a day after", "one day after", "a day before", "one day before"))
-    background = bool(_BACKGROUND.search(before)) or (relative_other and bool(re.match(r"\s+\w", text[end:])))
+    relative_other = phrase.startswith(
+        ("the day after", "a day after", "one day after", "a day before", "one day before")
+    )
+    background = bool(_BACKGROUND.search(before)) or (
+        relative_other and bool(re.match(r"\s+\w", text[end:]))
+    )
     return DateMention(start, end, value, background=background, speech=speech)
 
 
@@ -272,7 +282,7 @@ def weekday(name: str, published: date, *, before: bool = False, weeks_back: int
 
 
 def _bare_day(day: int, published: date) -> PartialDate | None:
-    """"The 29th": the latest month holding that day on or before publication."""
+    """ "The 29th": the latest month holding that day on or before publication."""
     year, month = published.year, published.month
     for _ in range(13):
         if day <= calendar.monthrange(year, month)[1] and date(year, month, day) <= published:
@@ -282,7 +292,14 @@ def _bare_day(day: int, published: date) -> PartialDate | None:
 
 
 def _relative(word: str, published: date, base: date | None) -> PartialDate | None:
-    if word in ("today", "tonight", "this morning", "this afternoon", "this evening", "earlier today"):
+    if word in (
+        "today",
+        "tonight",
+        "this morning",
+        "this afternoon",
+        "this evening",
+        "earlier today",
+    ):
         return PartialDate.parse(published.isoformat())
     if word in ("yesterday", "last night"):
         return PartialDate.parse((published - timedelta(days=1)).isoformat())
@@ -302,7 +319,14 @@ def at_utc(day: date, time: TimeMention, actor_zone: str) -> PartialDate:
     UTC day on which it falls within that local day in the actor's zone."""
     if time.zone == "UTC":
         if time.utc_day is not None:
-            moment = datetime(time.utc_day.year, time.utc_day.month, time.utc_day.day, time.hour, time.minute, tzinfo=UTC)
+            moment = datetime(
+                time.utc_day.year,
+                time.utc_day.month,
+                time.utc_day.day,
+                time.hour,
+                time.minute,
+                tzinfo=UTC,
+            )
         else:
             moment = datetime(day.year, day.month, day.day, time.hour, time.minute, tzinfo=UTC)
             for shift in (0, -1, 1):

@@ -23,6 +23,7 @@ from typing import Any
 from bot.dates import PartialDate
 from bot.drafting import claims, dates, figures, places, reactions, weapons
 from bot.drafting.actors import ActorMention, find_actors, launcher
+from bot.drafting.dates import DateMention, TimeMention
 from bot.drafting.sentences import Sentence, split
 
 _LATEST = re.compile(r"\b(?:the|its) (?:latest|most recent|newest)\b", re.IGNORECASE)
@@ -36,7 +37,7 @@ class EventDraft:
     category: str
     generic: bool
     fields: dict[str, Any] = field(default_factory=dict)
-    time: dates.TimeMention | None = None
+    time: TimeMention | None = None
     counts: list[tuple[int, int | None, bool]] = field(default_factory=list)  # (strength, n, vague)
     evidence: list[Sentence] = field(default_factory=list)
     dated_in: list[tuple[int, Sentence]] = field(default_factory=list)  # (dates in it, sentence)
@@ -57,8 +58,8 @@ class Drafts:
 @dataclass
 class _Facts:
     sentence: Sentence
-    dates: list[dates.DateMention]
-    times: list[dates.TimeMention]
+    dates: list[DateMention]
+    times: list[TimeMention]
     weapons: list[weapons.Weapon]
     triggers: list[int]
 
@@ -102,7 +103,9 @@ def _segments(f: _Facts) -> list[tuple[int, int, weapons.Weapon | None]]:
     return [(cuts[i], cuts[i + 1], ws[i]) for i in range(len(ws))]
 
 
-def _events(facts: list[_Facts]) -> tuple[list[EventDraft], dict[int, list[tuple[int, int, EventDraft | None]]]]:
+def _events(
+    facts: list[_Facts],
+) -> tuple[list[EventDraft], dict[int, list[tuple[int, int, EventDraft | None]]]]:
     """Events from the dated launch sentences; and for each sentence, which stretch of it
     belongs to which event (None: to a date that makes no event, such as a year)."""
     events: list[EventDraft] = []
@@ -120,7 +123,7 @@ def _events(facts: list[_Facts]) -> tuple[list[EventDraft], dict[int, list[tuple
 
 
 def _own(
-    f: _Facts, usable: list[dates.DateMention], events: list[EventDraft], context: str | None
+    f: _Facts, usable: list[DateMention], events: list[EventDraft], context: str | None
 ) -> list[tuple[int, int, EventDraft | None]]:
     spans: list[tuple[int, int, EventDraft | None]] = []
     segments = _segments(f)
@@ -137,7 +140,9 @@ def _own(
             if d.date.precision == "year":
                 current = None
                 continue
-            current = _event_for(d.date, _kind(f, weapon, start, segments, context), events, f, len(usable))
+            current = _event_for(
+                d.date, _kind(f, weapon, start, segments, context), events, f, len(usable)
+            )
         spans.append((start, end, current))
     return spans
 
@@ -148,10 +153,15 @@ def _kind(
     """The category a dated stretch gives, and whether it is only generic."""
     if weapon is not None and weapon.category and not weapon.generic:
         return weapon.category, False
-    later = [w for s, _, w in segments if s > start and w is not None and w.category and not w.generic]
+    later = [
+        w for s, _, w in segments if s > start and w is not None and w.category and not w.generic
+    ]
     if later and not any(d.start >= later[0].start for d in f.dates if not d.speech):
         return str(later[0].category), False
-    rocket = weapon is None or weapon.name is None and f.sentence.scan[weapon.start : weapon.end].lower().startswith("rocket")
+    rocket = weapon is None or (
+        weapon.name is None
+        and f.sentence.scan[weapon.start : weapon.end].lower().startswith("rocket")
+    )
     if rocket and context is not None:
         return context, False
     return "unknown", True
@@ -201,12 +211,19 @@ def _details(facts: list[_Facts], events: list[EventDraft], owners: dict[int, An
     first = min((e for e in events), key=lambda e: min(s.index for _, s in e.dated_in))
     focus: EventDraft = first
     people = [m.group(0) for f in facts for m in claims.PERSON.finditer(f.sentence.scan)]
-    latest = max((e for e in events if e.day.precision == "day"), key=lambda e: e.day.text, default=first)
+    latest = max(
+        (e for e in events if e.day.precision == "day"), key=lambda e: e.day.text, default=first
+    )
     for f in facts:
         s = f.sentence
         spans = owners.get(s.index)
         if spans is None:
-            if not (f.triggers or f.weapons or figures.find_figures(s.scan) or places.find_places(s.scan)):
+            if not (
+                f.triggers
+                or f.weapons
+                or figures.find_figures(s.scan)
+                or places.find_places(s.scan)
+            ):
                 continue
             target = latest if _LATEST.search(s.scan) else focus
             spans = [(0, len(s.scan), target)]
@@ -215,8 +232,11 @@ def _details(facts: list[_Facts], events: list[EventDraft], owners: dict[int, An
             strength = 1
             first_stretch = spans[0]
             main = [
-                d for d in f.dates
-                if not d.background and not d.speech and first_stretch[0] <= d.start < first_stretch[1]
+                d
+                for d in f.dates
+                if not d.background
+                and not d.speech
+                and first_stretch[0] <= d.start < first_stretch[1]
             ]
             if first_stretch[0] == 0 and main and _resolve(first_stretch[2]) is not None:
                 focus = _resolve(first_stretch[2])  # type: ignore[assignment]
@@ -232,57 +252,65 @@ def _owner(spans: list[tuple[int, int, EventDraft | None]], at: int) -> EventDra
     return None
 
 
-def _fill(f: _Facts, spans: list[tuple[int, int, EventDraft | None]], strength: int, people: list[str]) -> None:
+def _fill(
+    f: _Facts, spans: list[tuple[int, int, EventDraft | None]], strength: int, people: list[str]
+) -> None:
+    """Put the sentence's facts on the events owning their stretches. The sentence is
+    evidence for the events it dates, and for any it gave a fact to."""
     s = f.sentence
-    touched: set[int] = set()
+    gave: list[EventDraft] = []
 
     def owner(at: int) -> EventDraft | None:
         e = _owner(spans, at)
-        if e is not None:
-            touched.add(id(e))
-            if s not in e.evidence:
-                e.evidence.append(s)
+        if e is not None and e not in gave:
+            gave.append(e)
         return e
 
     for w in f.weapons:
-        e = owner(w.start)
+        e = _owner(spans, w.start)
         if e is None:
             continue
         fits = w.category is None or w.generic or e.category == w.category or e.generic
         if w.category and not w.generic and e.generic:
             e.category, e.generic = w.category, False
+            owner(w.start)
         if not fits:
             continue
         if w.name and "name" not in e.fields:
-            e.fields["name"] = w.name
+            owner(w.start).fields["name"] = w.name  # type: ignore[union-attr]
         if w.platform and "platform" not in e.fields:
-            e.fields["platform"] = w.platform
+            owner(w.start).fields["platform"] = w.platform  # type: ignore[union-attr]
         if not w.adjunct and w.name is None and (w.count is not None or w.vague):
-            e.counts.append((2 if w.count is not None and w.count > 1 else strength, w.count, w.vague))
+            e.counts.append(
+                (2 if w.count is not None and w.count > 1 else strength, w.count, w.vague)
+            )
     for p in weapons.find_platforms(s.scan):
-        e = owner(p.start)
-        if e is not None:
-            e.fields.setdefault("platform", p.platform)
+        e = _owner(spans, p.start)
+        if e is not None and "platform" not in e.fields:
+            owner(p.start).fields["platform"] = p.platform  # type: ignore[union-attr]
     for m in places.find_places(s.scan):
         e = owner(m.start)
         if e is None:
             continue
         if m.place.kind == "site":
             e.fields.setdefault("_site", m.place)
-        elif "_landing" not in e.fields or (e.fields["_landing"].kind == "area" and m.place.kind == "sea"):
+        elif "_landing" not in e.fields or (
+            e.fields["_landing"].kind == "area" and m.place.kind == "sea"
+        ):
             e.fields["_landing"] = m.place
     for fig in figures.find_figures(s.scan):
-        e = owner(fig.start)
+        e = _owner(spans, fig.start)
         if e is not None and fig.field not in e.fields:
+            owner(fig.start)
             e.fields[fig.field] = int(fig.km) if fig.km.is_integer() else fig.km
             if fig.note:
                 e.notes.append({"field": fig.field, "reason": fig.note, "text": fig.text})
     for t in f.times:
-        e = owner(t.start)
+        e = _owner(spans, t.start)
         if e is not None and e.time is None and e.day.precision == "day":
+            owner(t.start)
             e.time = t
-    speakers = find_actors(s.scan)
-    found = claims.claim(s.scan, speakers, [w.start for w in f.weapons])
+    found = claims.claim(s.scan, find_actors(s.scan), [w.start for w in f.weapons])
     if found is not None:
         e = owner(found[1])
         if e is not None:
@@ -292,8 +320,14 @@ def _fill(f: _Facts, spans: list[tuple[int, int, EventDraft | None]], strength: 
         e = owner(who[1])
         if e is not None:
             e.fields.setdefault("overseen_by", who[0])
-    for _, _, e in spans:
-        if e is not None and id(e) not in touched and strength and s not in e.evidence:
+    if strength:
+        gave.extend(
+            e
+            for st, en, e in spans
+            if e is not None and e not in gave and any(st <= d.start < en for d in f.dates)
+        )
+    for e in gave:
+        if s not in e.evidence:
             e.evidence.append(s)
 
 
@@ -309,7 +343,7 @@ def _count(e: EventDraft) -> int | None:
 
 
 def _sort_key(e: EventDraft) -> tuple[str, str]:
-    return (e.day.text, e.time and f"{e.time.hour:02d}{e.time.minute:02d}" or "")
+    return (e.day.text, (e.time and f"{e.time.hour:02d}{e.time.minute:02d}") or "")
 
 
 def _event_record(e: EventDraft) -> dict[str, Any]:
@@ -382,3 +416,27 @@ def _issuer(facts: list[_Facts]) -> ActorMention | None:
             if not m.actor.launcher:
                 return m
     return None
+
+
+#: The draft fields an event holds (bot/models.py EDITABLE_FIELDS, less what a draft has not).
+_EVENT_INPUT = (
+    "actor", "category", "name", "count", "platform", "launch_site", "latitude", "longitude",
+    "landing_area", "distance_km", "apogee_km", "claimed", "overseen_by", "region", "summary",
+    "confidence",
+)  # fmt: skip
+_REACTION_INPUT = (
+    "actor", "actor_kind", "speaker", "speaker_title", "affiliation", "stance", "quote",
+    "summary", "since", "until",
+)  # fmt: skip
+
+
+def event_input(record: dict[str, Any]) -> dict[str, Any]:
+    """A drafted event as `services.add_event` takes it, for a moderator's "confirm"."""
+    out = {k: record[k] for k in _EVENT_INPUT if record.get(k) is not None}
+    out["date"] = record["occurred_at"] or record["occurred_on"]
+    return out
+
+
+def reaction_input(record: dict[str, Any]) -> dict[str, Any]:
+    """A drafted reaction as `services.add_reaction` takes it (answering the text's series)."""
+    return {k: record[k] for k in _REACTION_INPUT if record.get(k) is not None}

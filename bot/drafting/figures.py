@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _UNIT = r"(?P<unit>kilomet(?:er|re)s?|km|nautical miles?|nm|miles?|mi)\b"
-_FIGURE = rf"(?:between\s+)?(?P<low>{_NUMBER})(?:\s*(?:-|–|to|and)\s*(?P<high>{_NUMBER}))?\s*{_UNIT}"
+_FIGURE = (
+    rf"(?:between\s+)?(?P<low>{_NUMBER})(?:\s*(?:-|–|to|and)\s*(?P<high>{_NUMBER}))?\s*{_UNIT}"
+)
 _LEAD = r"(?:[^\d.;]{0,60}?)"
 _CUES = (
     (

@@ -106,7 +106,7 @@ def _leading_preposition(before: str) -> str | None:
     for word in reversed(words[-7:]):
         if word.endswith((",", ".", ";", ":")):
             return None
-        low = word.lower().strip("(\"“")
+        low = word.lower().strip('("“')
         if low in _FILLERS or low.endswith(("'s", "’s")):
             continue
         return low

@@ -42,9 +42,14 @@ _CALLED = re.compile(
     r"\bcall(?:ed|s|ing)\s+(?:the|this|these|its|it|North Korea['’]s|Pyongyang['’]s|what)\b[^;]{0,90}",
     re.IGNORECASE,
 )
-_MILITARY_WORDS = re.compile(r"\b(?:military|army|navy|air force|armed forces|troops)\b", re.IGNORECASE)
+_MILITARY_WORDS = re.compile(
+    r"\b(?:military|army|navy|air force|armed forces|troops)\b", re.IGNORECASE
+)
 #: An actor after these words is an object ("with North Korea", "in Beijing"), not a subject.
-_OBJECT = re.compile(r"\b(?:in|with|through|to|by|from|of|against|at|on|over|toward|towards)\s+(?:the\s+)?$", re.IGNORECASE)
+_OBJECT = re.compile(
+    r"\b(?:in|with|through|to|by|from|of|against|at|on|over|toward|towards)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 _SELF = re.compile(r"\b(?:we|our)\b", re.IGNORECASE)
 _JOINERS = re.compile(r"^(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+|\s+&\s+)(?:the\s+)?$", re.IGNORECASE)
 
@@ -92,12 +97,14 @@ def _table() -> tuple[list[str], list[tuple[str, re.Pattern[str]]], dict[str, re
 @cache
 def _official() -> re.Pattern[str]:
     titles = "|".join(re.escape(t) for t in sorted(official_titles(), key=len, reverse=True))
-    return re.compile(rf"(?P<title>(?-i:{titles}))\s+(?P<name>{_NAME})|(?P<name2>{_NAME}),\s+(?:the\s+)?(?P<title2>(?-i:{titles}))\s+(?:of|at)\s+")
+    return re.compile(
+        rf"(?P<title>(?-i:{titles}))\s+(?P<name>{_NAME})|(?P<name2>{_NAME}),\s+(?:the\s+)?(?P<title2>(?-i:{titles}))\s+(?:of|at)\s+"
+    )
 
 
 @cache
 def _title_of() -> re.Pattern[str]:
-    """"Director General of the IAEA": the body an official speaks for."""
+    """ "Director General of the IAEA": the body an official speaks for."""
     titles = "|".join(re.escape(t) for t in official_titles())
     return re.compile(rf"(?-i:{titles})\s+of\s+(?:the\s+)?$")
 
@@ -109,7 +116,9 @@ def stance_of(text: str) -> tuple[str, int] | None:
     for stance, pattern in verbs:
         for m in pattern.finditer(text):
             found.append((priority.index(stance), m.start(), stance))
-    for m in list(_CALLED.finditer(text)) + [q for q in QUOTE.finditer(text) if _SAY.search(text[: q.start()])]:
+    for m in list(_CALLED.finditer(text)) + [
+        q for q in QUOTE.finditer(text) if _SAY.search(text[: q.start()])
+    ]:
         for stance in ("condemns", "concerned"):
             if words[stance].search(m.group(0)):
                 found.append((priority.index(stance), m.start(), stance))
@@ -140,7 +149,9 @@ def _subject(text: str, at: int, issuer: ActorMention | None) -> tuple[list[Acto
                     group.insert(0, m)
                 else:
                     break
-            shifted = [ActorMention(m.start + offset, m.end + offset, m.actor, m.military) for m in group]
+            shifted = [
+                ActorMention(m.start + offset, m.end + offset, m.actor, m.military) for m in group
+            ]
             return shifted, part
         if issuer is not None and _SELF.search(part):
             return [issuer], part
@@ -159,7 +170,9 @@ def _quotes(text: str) -> list[str]:
     return [(m.group(1) or m.group(2)).strip() for m in QUOTE.finditer(text)]
 
 
-def sentence_reactions(sentence: Sentence, issuer: ActorMention | None) -> list[tuple[_Hit, str, str | None]]:
+def sentence_reactions(
+    sentence: Sentence, issuer: ActorMention | None
+) -> list[tuple[_Hit, str, str | None]]:
     """Reactions in one sentence: (who and how, summary, quote)."""
     text = sentence.scan
     out: list[tuple[_Hit, str, str | None]] = []
@@ -175,8 +188,20 @@ def sentence_reactions(sentence: Sentence, issuer: ActorMention | None) -> list[
         assert say is not None
         after = text[say.end() :]
         quote = max(quotes, key=len) if quotes else None
-        summary = _summary(text, say.end()) if re.search(r"[A-Za-z]", after.split("“")[0].split('"')[0]) else _summary(quote or text, 0)
-        hit = _Hit(name, "analyst", "assessment", m.start(), name, title[:1].upper() + title[1:], affiliation)
+        summary = (
+            _summary(text, say.end())
+            if re.search(r"[A-Za-z]", after.split("“")[0].split('"')[0])
+            else _summary(quote or text, 0)
+        )
+        hit = _Hit(
+            name,
+            "analyst",
+            "assessment",
+            m.start(),
+            name,
+            title[:1].upper() + title[1:],
+            affiliation,
+        )
         out.append((hit, summary, quote))
     if out:
         return out
@@ -198,7 +223,9 @@ def sentence_reactions(sentence: Sentence, issuer: ActorMention | None) -> list[
         if official is not None and len(mentions) == 1:
             speaker = official["name"] or official["name2"]
             title = official["title"] or official["title2"]
-        out.append((_Hit(mention.actor.name, kind, stance, at, speaker, title), _summary(text, at), quote))
+        out.append(
+            (_Hit(mention.actor.name, kind, stance, at, speaker, title), _summary(text, at), quote)
+        )
     return out
 
 
@@ -211,7 +238,17 @@ def merge(found: list[tuple[Sentence, _Hit, str, str | None]]) -> list[ReactionD
         rank = priority.index(hit.stance)
         draft = drafts.get(hit.actor)
         if draft is None:
-            drafts[hit.actor] = ReactionDraft(hit.actor, hit.kind, hit.stance, summary, hit.speaker, hit.title, hit.affiliation, quote, [sentence.text])
+            drafts[hit.actor] = ReactionDraft(
+                hit.actor,
+                hit.kind,
+                hit.stance,
+                summary,
+                hit.speaker,
+                hit.title,
+                hit.affiliation,
+                quote,
+                [sentence.text],
+            )
             ranks[hit.actor] = rank
             continue
         if sentence.text not in draft.evidence:

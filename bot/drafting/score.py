@@ -33,7 +33,15 @@ class Score:
     misses: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("drafted", "labelled", "found", "reactions_labelled", "reactions_found", "fields", "fields_right"):
+        for name in (
+            "drafted",
+            "labelled",
+            "found",
+            "reactions_labelled",
+            "reactions_found",
+            "fields",
+            "fields_right",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.misses.extend(other.misses)
 
@@ -78,9 +86,13 @@ def score(drafts: dict[str, Any], labels: dict[str, Any], name: str = "") -> Sco
                 if same(fname, want, match.get(fname)):
                     out.fields_right += 1
                 else:
-                    out.misses.append(f"{name}: {'/'.join(map(str, key))} {fname}: want {want!r}, got {match.get(fname)!r}")
+                    out.misses.append(
+                        f"{name}: {'/'.join(map(str, key))} {fname}: want {want!r}, got {match.get(fname)!r}"
+                    )
         if kind == "events":
-            out.misses.extend(f"{name}: extra event {d['occurred_on']}/{d['category']}" for d in left)
+            out.misses.extend(
+                f"{name}: extra event {d['occurred_on']}/{d['category']}" for d in left
+            )
     return out
 
 
@@ -98,4 +110,6 @@ def same(field_name: str, want: Any, got: Any) -> bool:
 
 
 def _norm(value: Any) -> str:
-    return " ".join(str(value).replace("’", "'").replace("“", '"').replace("”", '"').casefold().split())
+    return " ".join(
+        str(value).replace("’", "'").replace("“", '"').replace("”", '"').casefold().split()
+    )

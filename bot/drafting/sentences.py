@@ -73,8 +73,8 @@ def _parts(line: str) -> list[str]:
         before = line[start : m.start() + 1]
         if before.count("“") > before.count("”") or before.count('"') % 2:
             continue  # inside a quotation
-        word = re.split(r"\s", before.rstrip(".!?\"”’)]"))[-1].lower()
-        following = line[m.end() :].split(" ", 1)[0].strip("\"“‘(").lower()
+        word = re.split(r"\s", before.rstrip('.!?"”’)]'))[-1].lower()
+        following = line[m.end() :].split(" ", 1)[0].strip('"“‘(').lower()
         if line[m.start()] == "." and (
             word in _ABBREVIATIONS
             or re.fullmatch(r"[a-z]", word)
