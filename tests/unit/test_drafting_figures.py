@@ -27,6 +27,7 @@ def one(text: str) -> dict[str, Any]:
         ("North Korea test-fired multiple cruise missiles on Friday.", None),
         ("North Korea fired several short-range missiles on Friday.", None),
         ("North Korea fired cruise missiles on Friday.", None),
+        ("North Korea fired the missiles on Friday.", None),
         ("North Korea fired eight ballistic missiles on Friday.", 8),
     ],
 )
