@@ -139,7 +139,7 @@ def test_claim_is_the_actors_own_quoted_words() -> None:
 
 def test_someone_elses_quote_is_not_a_claim() -> None:
     """The United States quoting "destabilizing" is not a North Korean claim."""
-    text = "On Friday the United States condemned North Korea’s “destabilizing” missile tests."
+    text = "On Friday the United States condemned North Korea’s “destabilizing” missile tests and called for a halt."
     events = draft(text, PUBLISHED).events
     assert all(e["claimed"] is None for e in events)
 
