@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.drafting.actors import Actor, ActorMention, find_actors, official_titles
+from bot.drafting.actors import ActorMention, find_actors, official_titles
 from bot.drafting.claims import QUOTE
 from bot.drafting.data import load
 from bot.drafting.sentences import Sentence
@@ -261,7 +261,3 @@ def merge(found: list[tuple[Sentence, _Hit, str, str | None]]) -> list[ReactionD
         draft.speaker_title = draft.speaker_title or hit.title
         draft.quote = draft.quote or quote
     return list(drafts.values())
-
-
-def is_launcher(actor: Actor) -> bool:
-    return actor.launcher
