@@ -121,6 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="print a JSON array of events")
     _guild(lst)
     lst.set_defaults(func=cmd_events_list)
+
+    drafts = sub.add_parser("drafts", help="draft events from a text").add_subparsers(
+        dest="drafts_command", metavar="ACTION", required=True
+    )
+    text = drafts.add_parser(
+        "from-text", help="the launches and reactions a text reports (prints, stores nothing)"
+    )
+    text.add_argument("file", type=Path, help="the article, as UTF-8 text")
+    text.add_argument("--published", metavar="DATE", help="its publication day (default: today)")
+    text.add_argument(
+        "--json", action="store_true", help='print {"events": [...], "reactions": [...]}'
+    )
+    text.set_defaults(func=cmd_drafts_from_text)
     return parser
 
 
@@ -286,6 +299,37 @@ def cmd_events_list(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     return _with_store(config, work)
+
+
+def cmd_drafts_from_text(args: argparse.Namespace, config: Config) -> int:
+    """Draft events and reactions from an article; nothing is stored."""
+    from datetime import UTC, datetime
+
+    from bot.drafting import draft
+
+    published = PartialDate.parse(args.published, "--published") if args.published else None
+    if published is not None and published.precision != "day":
+        raise ValidationError("--published", "give the day the text was published, YYYY-MM-DD.")
+    try:
+        text = args.file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        print(message("unreadable", args.file, exc.strerror or exc), file=sys.stderr)
+        return 1
+    day = published.first_day if published else datetime.now(UTC).date()
+    drafts = draft(text, day)
+    if args.json:
+        print(json.dumps(drafts.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        when = [PartialDate.parse(e["occurred_at"] or e["occurred_on"]) for e in drafts.events]
+        print(
+            render(
+                "cli/drafts.j2",
+                events=list(zip(when, drafts.events, strict=True)),
+                reactions=drafts.reactions,
+                published=day,
+            )
+        )
+    return 0
 
 
 def store_setting(args: argparse.Namespace, config: Config, url: str) -> str:
