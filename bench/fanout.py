@@ -36,9 +36,9 @@ from pathlib import Path
 
 from bot import services
 from bot.config import Config
-from bot.emulator.api import Channel, Emulator, InteractionNotAnswered, new_snowflake
+from bot.emulator.api import Emulator, InteractionNotAnswered
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, add_feed_channels, sandbox_world
 from bot.services import Scope
 
 POST = "POST /channels/{channel_id}/messages"
@@ -77,15 +77,6 @@ def bot_budget(limit: int) -> float:
     return 48.0 if limit == DEFAULT_LIMIT else round(0.96 * limit, 2)
 
 
-def add_channels(emulator: Emulator, n: int) -> list[int]:
-    guild = emulator.world.guild(SANDBOX_GUILD_ID)
-    assert guild is not None
-    ids = [new_snowflake() for _ in range(n)]
-    for i, channel_id in enumerate(ids):
-        guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
-    return ids
-
-
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile (`share` in 0..1); 0 for no values."""
     if not values:
@@ -119,7 +110,7 @@ async def fanout(channels: int, limit: int, config: Config | None = None) -> Fig
     with tempfile.TemporaryDirectory() as tmp:
         emulator = Emulator(world=sandbox_world(), global_limit=limit)
         async with emulator:
-            ids = add_channels(emulator, channels)
+            ids = add_feed_channels(emulator.world, channels)
             config = config or sandbox_config(Path(tmp) / "bench.db")
             config = config.replace("delivery", "global_rate", bot_budget(limit))
             async with running_bot(config, emulator, timeout=60) as bot:
@@ -196,7 +187,7 @@ async def backlog_fairness(
     with tempfile.TemporaryDirectory() as tmp:
         emulator = Emulator(world=sandbox_world(), global_limit=limit)
         async with emulator:
-            busy, *idle = add_channels(emulator, others + 1)
+            busy, *idle = add_feed_channels(emulator.world, others + 1)
             budget = bot_budget(limit)
             config = sandbox_config(Path(tmp) / "bench.db").replace(
                 "delivery", "global_rate", budget

@@ -7,7 +7,7 @@ Built on the emulator's plain world types, so configuration code can import the 
 from __future__ import annotations
 
 from bot.emulator.permissions import Perm
-from bot.emulator.world import Channel, Guild, Member, Role, User, World
+from bot.emulator.world import Channel, Guild, Member, Role, User, World, new_snowflake
 
 SANDBOX_GUILD_ID = 1200000000000000001
 SANDBOX_APPLICATION_ID = 1200000000000000002
@@ -59,3 +59,14 @@ def sandbox_world(*, token: str = SANDBOX_TOKEN) -> World:
     for command in MODERATOR_COMMANDS:
         world.allow_command(guild.id, command, role_id=MODERATOR_ROLE_ID)
     return world
+
+
+def add_feed_channels(world: World, n: int, guild_id: int = SANDBOX_GUILD_ID) -> list[int]:
+    """Add `n` text channels (`#feed-0` …) to a guild of the world, for fan-outs in tests and
+    benchmarks; returns their ids in order."""
+    guild = world.guild(guild_id)
+    assert guild is not None, f"no guild {guild_id} in the world"
+    ids = [new_snowflake() for _ in range(n)]
+    for i, channel_id in enumerate(ids):
+        guild.channels[channel_id] = Channel(channel_id, guild_id, f"feed-{i}")
+    return ids

@@ -26,9 +26,9 @@ import pytest
 from bot import services
 from bot.config import Config
 from bot.digest import next_due, queue_digest
-from bot.emulator.api import Channel, Emulator, Overwrite, Perm, new_snowflake
+from bot.emulator.api import Emulator, Overwrite, Perm
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.world import SANDBOX_GUILD_ID
+from bot.sandbox.world import SANDBOX_GUILD_ID, add_feed_channels
 from bot.services import Scope
 from bot.services.context import now_iso
 from db import Store, open_store
@@ -53,15 +53,6 @@ STARTUP_REQUESTS = 4
 BUDGET = GLOBAL_LIMIT - STARTUP_REQUESTS - 1
 #: How long each "sent" mark lags its post before the cut (a slow disk).
 MARK_LAG = 0.5
-
-
-def add_channels(emulator: Emulator, n: int) -> list[int]:
-    guild = emulator.world.guild(SANDBOX_GUILD_ID)
-    assert guild is not None
-    ids = [new_snowflake() for _ in range(n)]
-    for i, channel_id in enumerate(ids):
-        guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
-    return ids
 
 
 def posted(emulator: Emulator, channels: list[int]) -> int:
@@ -125,7 +116,7 @@ async def test_cancelled_fan_out_resumes_with_one_alert_per_channel(
 ) -> None:
     """Cancelled half-way through a fan-out and restarted, the bot leaves every channel one alert."""
     discord_emulator.set_global_limit(GLOBAL_LIMIT)
-    channels = add_channels(discord_emulator, CHANNELS)
+    channels = add_feed_channels(discord_emulator.world, CHANNELS)
     db = tmp_path / "crash.db"
     undo = hold_sent_marks(MARK_LAG)
     try:
@@ -182,7 +173,7 @@ async def test_killed_process_restarts_with_one_alert_per_channel(
 ) -> None:
     """SIGKILLed half-way through a fan-out and started again, the bot leaves every channel one alert."""
     discord_emulator.set_global_limit(GLOBAL_LIMIT)
-    channels = add_channels(discord_emulator, CHANNELS)
+    channels = add_feed_channels(discord_emulator.world, CHANNELS)
     db = tmp_path / "crash.db"
     store = await open_store(f"sqlite:///{db}")
     try:
@@ -267,7 +258,7 @@ async def test_a_bot_down_past_the_nonce_window_reconciles_instead_of_resending(
     """Down longer than Discord keeps nonces, the bot finds its earlier posts in the
     channels (by their footers) and settles those rows on them: no channel gets a second."""
     discord_emulator.set_global_limit(GLOBAL_LIMIT)
-    channels = add_channels(discord_emulator, FEW)
+    channels = add_feed_channels(discord_emulator.world, FEW)
     db = tmp_path / "late.db"
     event_id, victims = await cut_mid_fan_out(discord_emulator, db, channels)
     store = await open_store(f"sqlite:///{db}")
@@ -297,7 +288,7 @@ async def test_without_read_message_history_an_unsure_row_is_dead_not_resent(
     """Where the bot cannot read the channel's history, a row whose nonce Discord may have
     forgotten is marked dead with the reason: never resent on a guess."""
     discord_emulator.set_global_limit(GLOBAL_LIMIT)
-    channels = add_channels(discord_emulator, FEW)
+    channels = add_feed_channels(discord_emulator.world, FEW)
     db = tmp_path / "blind.db"
     event_id, victims = await cut_mid_fan_out(discord_emulator, db, channels)
     store = await open_store(f"sqlite:///{db}")
@@ -330,7 +321,7 @@ async def test_a_change_made_while_the_bot_was_down_reaches_every_channel(
     the bot is down, started again: every channel shows the event as it stands now, and
     each that had the old alert got exactly one notice."""
     discord_emulator.set_global_limit(GLOBAL_LIMIT)
-    channels = add_channels(discord_emulator, FEW)
+    channels = add_feed_channels(discord_emulator.world, FEW)
     db = tmp_path / "crash.db"
     store = await open_store(f"sqlite:///{db}")
     try:
@@ -384,7 +375,7 @@ async def test_a_message_read_back_carries_no_nonce(
 ) -> None:
     """As on Discord, only the answer to the POST shows the nonce: the reconciler cannot
     look for it in a channel's messages."""
-    [channel_id] = add_channels(discord_emulator, 1)
+    [channel_id] = add_feed_channels(discord_emulator.world, 1)
     async with running_bot(config_for(tmp_path / "nonce.db"), discord_emulator) as bot:
         await services.subscribe(bot.store, SCOPE, channel_id)
         await services.add_event(bot.store, SCOPE, EVENT)
@@ -405,7 +396,7 @@ async def test_notices_and_digests_past_the_nonce_window_are_found_not_resent(
     revision or the retraction) and a digest (its footer names the period), posted but
     not marked before a stop, and Discord's nonces forgotten: the restarted bot finds each
     in its channel and settles it, posting nothing again."""
-    fixed, withdrawn, digests = add_channels(discord_emulator, 3)
+    fixed, withdrawn, digests = add_feed_channels(discord_emulator.world, 3)
     db = tmp_path / "notices.db"
     cruise = {**EVENT, "category": "cruise_missile"}
     srbm = {**EVENT, "category": "srbm", "summary": "One short-range missile."}

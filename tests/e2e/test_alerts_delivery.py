@@ -12,9 +12,9 @@ import pytest
 
 from bot import dispatch, services
 from bot.client import LaunchWatch
-from bot.emulator.api import Channel, Emulator, new_snowflake
+from bot.emulator.api import Emulator
 from bot.sandbox.harness import running_bot, sandbox_config
-from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID
+from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID, add_feed_channels
 from bot.services import Scope
 from db import Store, open_store
 from tests.e2e.support import settled, until
@@ -29,17 +29,6 @@ EVENT = {
     "category": "cruise_missile",
     "summary": "Two missiles off the west coast.",
 }
-
-
-def add_channels(emu: Emulator, n: int) -> list[int]:
-    guild = emu.world.guild(SANDBOX_GUILD_ID)
-    assert guild is not None
-    ids = []
-    for i in range(n):
-        channel_id = new_snowflake()
-        guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
-        ids.append(channel_id)
-    return ids
 
 
 async def deliveries(store: Store, event_id: int) -> list[dict[str, Any]]:
@@ -79,7 +68,7 @@ async def test_fan_out_respects_filters_and_modes(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
     """Each matching channel gets exactly one alert; filtered, paused and digest-only ones get none."""
-    channels = add_channels(discord_emulator, 30)
+    channels = add_feed_channels(discord_emulator.world, 30)
     for channel_id in channels[:20]:
         await services.subscribe(launchwatch.store, SCOPE, channel_id)
     await services.subscribe(launchwatch.store, SCOPE, channels[20], categories=["icbm"])
@@ -117,7 +106,7 @@ async def test_corrections_reach_exactly_the_channels_that_got_the_original(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
     """An edit of fact edits each original in place and replies with what changed; late subscribers get nothing."""
-    first, second, late = add_channels(discord_emulator, 3)
+    first, second, late = add_feed_channels(discord_emulator.world, 3)
     for channel_id in (first, second):
         await services.subscribe(launchwatch.store, SCOPE, channel_id)
     event = await services.add_event(launchwatch.store, SCOPE, EVENT)
@@ -191,7 +180,7 @@ async def test_refusing_channel_breaks_the_subscription_after_one_request(
     discord_emulator: Emulator, launchwatch: LaunchWatch, code: int
 ) -> None:
     """A 403/404 by error code marks the subscription broken with a reason; that channel gets one request."""
-    [channel_id] = add_channels(discord_emulator, 1)
+    [channel_id] = add_feed_channels(discord_emulator.world, 1)
     await services.subscribe(launchwatch.store, SCOPE, channel_id)
     discord_emulator.break_channel(channel_id, code)
     await services.add_event(launchwatch.store, SCOPE, EVENT)
@@ -207,7 +196,7 @@ async def test_server_errors_are_retried_until_delivered(
     discord_emulator: Emulator, launchwatch: LaunchWatch
 ) -> None:
     """With a share of 500s injected, every channel still gets its alert exactly once."""
-    channels = add_channels(discord_emulator, 10)
+    channels = add_feed_channels(discord_emulator.world, 10)
     for channel_id in channels:
         await services.subscribe(launchwatch.store, SCOPE, channel_id)
     discord_emulator.make_flaky(
@@ -228,7 +217,7 @@ async def test_a_fan_out_beyond_a_seconds_budget_collects_no_429(
     global_limit = 20
     budget = global_limit - STARTUP_REQUESTS - 1
     discord_emulator.set_global_limit(global_limit)
-    channels = add_channels(discord_emulator, 45)
+    channels = add_feed_channels(discord_emulator.world, 45)
     config = sandbox_config(tmp_path / "pace.db").replace("delivery", "global_rate", float(budget))
     async with running_bot(config, discord_emulator) as bot:
         for channel_id in channels:
@@ -245,7 +234,7 @@ async def test_an_event_retracted_before_its_alerts_went_out_posts_nothing(
     """Added and retracted while no dispatcher runs (the bot is down), an event leaves the
     subscribed channels empty when the bot starts: no alert and no retraction notice."""
     db = tmp_path / "retracted.db"
-    first, second = add_channels(discord_emulator, 2)
+    first, second = add_feed_channels(discord_emulator.world, 2)
     store = await open_store(f"sqlite:///{db}")
     try:
         for channel_id in (first, second):

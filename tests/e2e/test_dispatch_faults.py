@@ -25,9 +25,9 @@ import pytest
 
 from bot import services
 from bot.dispatch import Dispatcher
-from bot.emulator.api import Channel, Emulator, new_snowflake
+from bot.emulator.api import Emulator
 from bot.sandbox.harness import SandboxBot, sandbox_config
-from bot.sandbox.world import SANDBOX_GUILD_ID
+from bot.sandbox.world import SANDBOX_GUILD_ID, add_feed_channels
 from bot.services import Scope
 from db import Store
 from db.queries import Queries
@@ -134,15 +134,6 @@ class FaultyStore(Store):
         await self.inner.listen(callback)
 
 
-def add_channels(emulator: Emulator, n: int) -> list[int]:
-    guild = emulator.world.guild(SANDBOX_GUILD_ID)
-    assert guild is not None
-    ids = [new_snowflake() for _ in range(n)]
-    for i, channel_id in enumerate(ids):
-        guild.channels[channel_id] = Channel(channel_id, SANDBOX_GUILD_ID, f"feed-{i}")
-    return ids
-
-
 @asynccontextmanager
 async def bot_over(
     store: Store, emulator: Emulator, tmp_path: Path
@@ -190,7 +181,7 @@ async def test_a_store_error_anywhere_still_delivers_every_alert_once(
     """An injected store error at one await point: every alert still reaches its channel
     exactly once, every row ends sent, nothing stays pending, claimed or in flight."""
     plan = CASES[case]
-    channels = add_channels(discord_emulator, CHANNELS)
+    channels = add_feed_channels(discord_emulator.world, CHANNELS)
     for channel_id in channels:
         await services.subscribe(store, SCOPE, channel_id)
     async with bot_over(store, discord_emulator, tmp_path) as (bot, faults):
@@ -226,7 +217,7 @@ async def test_a_row_that_raises_does_not_strand_the_rows_behind_it(
     store: Store, discord_emulator: Emulator, tmp_path: Path
 ) -> None:
     """The channel's later rows go out while the failed one backs off and follows."""
-    [channel_id] = add_channels(discord_emulator, 1)
+    [channel_id] = add_feed_channels(discord_emulator.world, 1)
     await services.subscribe(store, SCOPE, channel_id)
     async with bot_over(store, discord_emulator, tmp_path) as (bot, faults):
         assert bot.dispatcher is not None
@@ -256,7 +247,7 @@ async def test_a_backlog_in_one_channel_does_not_hold_up_another(
     """Hundreds of alerts queued for one channel (an import; the channel takes about one a
     second): a new event's alert to another channel goes out while the busy one has had
     only a handful, and the busy one never holds more claimed rows than it can send soon."""
-    busy, idle = add_channels(discord_emulator, 2)
+    busy, idle = add_feed_channels(discord_emulator.world, 2)
     await services.subscribe(store, SCOPE, busy)
     imported = [
         {
