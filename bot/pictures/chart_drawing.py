@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator
@@ -79,7 +80,14 @@ def _date_ticks(ax: Axes, spec: ChartSpec, centres: np.ndarray) -> None:
 
 
 def draw_chart(spec: ChartSpec) -> Drawn:
-    """The stacked bars, axes, legend and title on a light card, as PNG."""
+    """The chart as PNG."""
+    fig, _ = chart_figure(spec)
+    width, height = figure.pixel_size(fig)
+    return Drawn(figure.png(fig), width, height)
+
+
+def chart_figure(spec: ChartSpec) -> tuple[Figure, Axes]:
+    """The stacked bars, axes, legend and title on a light card."""
     fig = figure.new_figure(figure.WIDTH, HEIGHT)
     note = 0.05 if spec.labels.note else 0.0
     ax = fig.add_axes((0.075, 0.13, 0.745, 0.75 - note))
@@ -125,5 +133,4 @@ def draw_chart(spec: ChartSpec) -> Drawn:
         prop=figure.legend_font(), labelcolor=INK, handlelength=1.4, handleheight=1.1,
     )  # fmt: skip
     figure.title(fig, spec.title, spec.labels.note)
-    width, height = figure.pixel_size(fig)
-    return Drawn(figure.png(fig), width, height)
+    return fig, ax

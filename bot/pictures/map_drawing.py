@@ -54,13 +54,19 @@ HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
 
 def _view(points: Array, aspect: float) -> tuple[float, float, float, float]:
     """The box (x0, x1, y0, y1) holding `points` with a margin, at `aspect` (width over
-    height), between MIN_WIDTH and MAX_WIDTH across."""
+    height), between MIN_WIDTH and MAX_WIDTH across. When the points are taller than
+    the widest view, its bottom stays on theirs: a ring's southern reach (Guam, the
+    Pacific) is kept, and its Arctic top is cut."""
     finite = points[np.isfinite(points).all(axis=1)]
     (xmin, ymin), (xmax, ymax) = finite.min(axis=0), finite.max(axis=0)
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    width = max((xmax - xmin) * (1 + 2 * MARGIN), (ymax - ymin) * (1 + 2 * MARGIN) * aspect)
+    needed = (ymax - ymin) * (1 + 2 * MARGIN)
+    width = max((xmax - xmin) * (1 + 2 * MARGIN), needed * aspect)
     width = min(max(width, MIN_WIDTH), MAX_WIDTH)
     height = width / aspect
+    if needed > height:
+        y0 = ymin - (ymax - ymin) * MARGIN
+        return cx - width / 2, cx + width / 2, y0, y0 + height
     return cx - width / 2, cx + width / 2, cy - height / 2, cy + height / 2
 
 
