@@ -10,6 +10,7 @@ matplotlib's bundled DejaVu Sans named on every text, and no `Software` tag in t
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 from matplotlib.axes import Axes
@@ -18,6 +19,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from bot.pictures.colours import CARD, INK, MUTED
+from bot.pictures.specs import Timings
 
 DPI = 100
 #: Discord shows an image inline at any size, but a small one arrives sooner.
@@ -59,20 +61,31 @@ def legend_font() -> dict[str, Any]:
     return {"family": FONT, "size": LEGEND_SIZE}
 
 
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes, with no metadata that changes between versions or runs;
-    past `MAX_BYTES`, in 256 colours (the maps and charts use far fewer)."""
+def png(fig: Figure) -> tuple[bytes, Timings]:
+    """Rasterize the figure (Agg) and encode it as PNG (Pillow), timing each step.
+
+    Encoded from the Agg buffer rather than through `savefig`, so the steps can be timed
+    apart; as with `savefig(metadata={"Software": None})`, the PNG carries no text chunk
+    (no matplotlib version) and the same figure gives the same bytes. Opaque RGB: the card
+    has no transparency to keep. Past `MAX_BYTES`, 256 colours (the pictures use fewer).
+    """
+    started = time.perf_counter()
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    rasterized = time.perf_counter()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
     buffer = io.BytesIO()
-    fig.savefig(
-        buffer, format="png", dpi=DPI, facecolor=CARD, metadata={"Software": None},
-    )  # fmt: skip
+    image.save(buffer, format="png", compress_level=3)  # 6 (default): 30 % slower, 4 % smaller
     data = buffer.getvalue()
     if len(data) > MAX_BYTES:
-        image = Image.open(io.BytesIO(data)).convert("RGB").quantize(256)
         buffer = io.BytesIO()
-        image.save(buffer, format="png", optimize=True)
+        image.quantize(256).save(buffer, format="png", optimize=True)
         data = buffer.getvalue()
-    return data
+    encoded = time.perf_counter()
+    return data, Timings(
+        raster_ms=(rasterized - started) * 1000, encode_ms=(encoded - rasterized) * 1000
+    )
 
 
 def pixel_size(fig: Figure) -> tuple[int, int]:

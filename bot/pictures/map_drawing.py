@@ -10,7 +10,9 @@ the coasts around it, and no wider than `MAX_WIDTH` (the committed geography's r
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -117,14 +119,15 @@ def _graticule(ax: Axes, width: float) -> None:
     ax.add_collection(LineCollection(lines, colors=GRID, linewidths=0.6, zorder=1.5), autolim=False)
 
 
-def _finish(fig: Figure, ax: Axes) -> Drawn:
+def _finish(fig: Figure, ax: Axes, started: float) -> Drawn:
     """Render, then read where the axes landed: the frame maps lon/lat to image pixels."""
-    data = figure.png(fig)
+    built = time.perf_counter()
+    data, timings = figure.png(fig)
     width, height = figure.pixel_size(fig)
     left, bottom, w, h = ax.bbox.bounds
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     frame = Frame(x0, x1, y0, y1, left, height - (bottom + h), w, h)
-    return Drawn(data, width, height, frame)
+    return Drawn(data, width, height, frame, replace(timings, build_ms=(built - started) * 1000))
 
 
 def _legend(ax: Axes, handles: Sequence[Line2D]) -> None:
@@ -166,6 +169,7 @@ def _ring_label(ax: Axes, path: Array, text: str, north: bool) -> None:
 def draw_event_map(spec: EventMapSpec) -> Drawn:
     """A launch: its site, its landing point when known, and rings of the reported and
     claimed distances around the site (geodesic)."""
+    started = time.perf_counter()
     site = np.array([project_point(spec.lon, spec.lat)])
     rings: list[tuple[str, list[Array], str]] = []
     if spec.landing is None and spec.distance_km:
@@ -215,7 +219,7 @@ def draw_event_map(spec: EventMapSpec) -> Drawn:
     if spec.site:
         _site_name(ax, site[0], spec.site, SITE_SIZE)
     _legend(ax, handles)
-    return _finish(fig, ax)
+    return _finish(fig, ax, started)
 
 
 def _category(spec: EventMapSpec) -> str:
@@ -260,6 +264,7 @@ def marker_size(count: int, largest: int) -> float:
 def draw_period_map(spec: PeriodMapSpec) -> Drawn:
     """Every site of a period: a disc per site, its area by the site's launches, cut into
     slices by category (clockwise from the top, in the model's order of categories)."""
+    started = time.perf_counter()
     lons = np.array([s.lon for s in spec.sites])
     lats = np.array([s.lat for s in spec.sites])
     x, y = project(lons, lats)
@@ -292,4 +297,4 @@ def draw_period_map(spec: PeriodMapSpec) -> Drawn:
     handles = [_marker(category_colour(c), 12, spec.labels.categories.get(c, c)) for c in present]
     handles += [_marker(CARD, marker_size(n, largest), label) for n, label in spec.sizes]
     _legend(ax, handles)
-    return _finish(fig, ax)
+    return _finish(fig, ax, started)

@@ -1,13 +1,13 @@
 """Rendering off the event loop: a worker process pool, bounded caches, prerendering.
 
 Why processes: matplotlib's Agg renderer holds the GIL while it draws. Measured here
-(bench/README.md, "pictures.py"), two renders in two threads took as long as two in a
-row (≈100 ms each), and while one ran the event loop's 5 ms ticks came up to 40-100 ms
-late. In worker processes two renders ran in parallel (≈53 ms each on two cores) and the
-loop's ticks stayed within 7 ms. A worker costs its own memory (matplotlib, numpy and
-pyproj: about 100 MB) and starts in about a second, so there is one by default, started
-with `spawn` (forking a process whose other threads hold locks can deadlock the child),
-and `start()` warms it before the first picture is wanted.
+(`bench/pictures.py --compare-pools`, bench/README.md), two renders in two threads took
+as long as two in a row, and while one ran the event loop's 5 ms ticks came 30-130 ms
+late; with a worker process they stayed within 8-9 ms at p99. A worker costs its own
+memory (matplotlib, numpy, pyproj and the coastlines: about 175 MB) and takes under a
+second to start, so there is one by default, started with `spawn` (a forked child of a
+process whose other threads hold locks can deadlock), and `start()` warms it before the
+first picture is wanted.
 
 The bot's process imports no matplotlib: specs are counted there (chart.py, map.py),
 cross to the worker as plain values, come back as PNG bytes, and the description is
@@ -202,7 +202,9 @@ class Renderer:
         except Exception:
             log.exception("could not draw %s %r", kind, key)
             return None
-        picture = Picture(drawn.png, drawn.width, drawn.height, description, drawn.frame)
+        picture = Picture(
+            drawn.png, drawn.width, drawn.height, description, drawn.frame, drawn.timings
+        )
         if key is not None:
             cache.put(key, picture)
         log.debug(

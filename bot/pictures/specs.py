@@ -146,13 +146,23 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Where a picture's time went, in the worker (bench/pictures.py reads them)."""
+
+    build_ms: float = 0.0  # making the figure's artists
+    raster_ms: float = 0.0  # Agg drawing them
+    encode_ms: float = 0.0  # PNG
+
+
+@dataclass(frozen=True)
 class Drawn:
-    """A worker's answer: the PNG and, for a map, its frame."""
+    """A worker's answer: the PNG, how long it took and, for a map, its frame."""
 
     png: bytes
     width: int
     height: int
     frame: Frame | None = None
+    timings: Timings = field(default_factory=Timings)
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,7 @@ class Picture:
     height: int
     description: str
     frame: Frame | None = field(default=None, repr=False)
+    timings: Timings = field(default_factory=Timings, repr=False)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import io
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -268,3 +270,16 @@ async def test_a_chart_and_a_period_map_of_stored_events(
     picture = await renderer.render_map(spec, empty="")
     assert isinstance(picture, Picture)
     assert "Sunan: 2 (ICBM 2); Sohae: 1 (space launch 1)." in picture.description
+
+
+def test_the_bots_process_does_not_load_matplotlib() -> None:
+    """Counting specs and rendering through the pool load no matplotlib, numpy or pyproj
+    in the bot's own process (about 80 MB it would carry): only the worker does."""
+    probe = (
+        "import sys, bot.pictures, bot.pictures.render\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'numpy', 'pyproj'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
