@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from bot.dates import PartialDate
@@ -172,3 +173,21 @@ def test_the_description_says_the_total_the_busiest_period_and_the_categories() 
 
 def test_nothing_to_count_is_no_chart() -> None:
     assert chart_spec([], title="x", period="year", count="events") is None
+
+
+def test_a_picture_past_the_byte_limit_is_sent_in_256_colours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a picture ever pass the limit, it is re-encoded with a palette to fit, and
+    its bars keep their colours."""
+    from bot.pictures import figure
+
+    launches = [launch("2024-03-02"), launch("2024-04-11"), launch("2024-04-20")]
+    spec = spec_of(launches, period="month", count="events")
+    full = draw_chart(spec)
+    monkeypatch.setattr(figure, "MAX_BYTES", len(full.png) - 1)
+    smaller = draw_chart(spec)
+    assert len(smaller.png) < len(full.png)
+    assert Image.open(io.BytesIO(smaller.png)).mode == "P"
+    march, april = bar_heights(smaller.png, COLOURS["icbm"])
+    assert abs(april / march - 2) < 0.05

@@ -252,3 +252,14 @@ def test_the_geography_is_small_and_credited() -> None:
     assert "Natural Earth" in json.loads(data.read_text(encoding="utf-8"))["attribution"]
     notice = (DATA / "NOTICE.md").read_text(encoding="utf-8")
     assert "Natural Earth" in notice and "ISC" in notice and "Michael Bostock" in notice
+
+
+def test_proj_never_reaches_for_the_network() -> None:
+    """PROJ may fetch transformation grids from its CDN when allowed; the maps need none,
+    and loading the geography switches that off."""
+    import pyproj.network
+
+    from bot.pictures import geography
+
+    assert geography.geography().land
+    assert not pyproj.network.is_network_enabled()
