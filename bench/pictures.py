@@ -238,7 +238,7 @@ async def measure(store: Store, args: argparse.Namespace) -> int:
     print(
         f"pictures chart_ms_p99={percentile(chart_ms, 0.99):.0f} "
         f"map_ms_p99={percentile(map_ms, 0.99):.0f} events={args.events} "
-        f"rss_mb_50={rss.get(50, 0):.0f} rss_mb_500={rss.get(args.renders, 0):.0f}"
+        f"rss_mb_50={rss.get(50, 0):.0f} rss_mb_{args.renders}={rss.get(args.renders, 0):.0f}"
     )
     print(f"pictures_rss_mb main={rss_main:.0f} workers={rss[args.renders] - rss_main:.0f}")
     return 0

@@ -164,7 +164,7 @@ _projected: Projected | None = None
 
 
 def projected() -> Projected:
-    """The geography in map metres: about 15,000 points, projected once per process."""
+    """The geography in map metres: about 36,000 points, projected once per process."""
     global _projected
     with _lock:
         if _projected is None:

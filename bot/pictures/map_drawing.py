@@ -39,7 +39,7 @@ from bot.pictures.colours import (
     category_order,
 )
 from bot.pictures.geography import Array, project, project_point, projected, ring_paths
-from bot.pictures.specs import Drawn, EventMapSpec, Frame, PeriodMapSpec
+from bot.pictures.specs import REGION, Drawn, EventMapSpec, Frame, PeriodMapSpec
 
 HEIGHT = 900
 #: The map's axes in figure fractions (left, bottom, width, height): the title above.
@@ -89,7 +89,7 @@ def _base(title: str, points: Array) -> tuple[Figure, Axes]:
     _graticule(ax, x1 - x0)
     land = Path.make_compound_path(*(Path(ring, closed=True) for ring in geo.land))
     # add_artist, not add_patch: the limits are fixed, and add_patch would walk the
-    # 15,000 vertices to update them.
+    # 36,000 vertices to update them.
     ax.add_artist(
         PathPatch(land, facecolor=LAND, edgecolor="none", zorder=2, transform=ax.transData)
     )
@@ -110,11 +110,12 @@ def _graticule(ax: Axes, width: float) -> None:
     """Parallels and meridians every 5° (10° on a wide map): faint, for orientation."""
     step = 5 if width < 5_000_000 else 10
     lines = []
-    for lat in range(-10, 71, step):
-        lons = np.linspace(80, 210, 131)
+    west, south, east, north = REGION
+    for lat in range(int(south), int(north) + 1, step):
+        lons = np.linspace(west, east, 216)
         lines.append(np.column_stack(project(lons, np.full_like(lons, lat))))
-    for lon in range(80, 211, step):
-        lats = np.linspace(-10, 70, 81)
+    for lon in range(int(west) + 5, int(east) + 1, step):
+        lats = np.linspace(south, north, 126)
         lines.append(np.column_stack(project(np.full_like(lats, lon), lats)))
     ax.add_collection(LineCollection(lines, colors=GRID, linewidths=0.6, zorder=1.5), autolim=False)
 
