@@ -5,8 +5,9 @@
 
 The maps are drawn offline, so the coastlines and borders they need are committed: the
 land of Natural Earth 1:50m (public domain), as redistributed in TopoJSON by the npm
-package `world-atlas` (ISC licence, Mike Bostock), cut to the bot's region (east Asia and
-the western Pacific) and written as compact JSON in whole hundredths of a degree.
+package `world-atlas` (ISC licence, Mike Bostock), cut to the maps' region (Asia and the
+western Pacific, 25°E-240°E, 40°S-85°N) and written as compact JSON in whole hundredths
+of a degree.
 
 The TopoJSON is decoded here (about forty lines: quantized, delta-encoded arcs, then rings
 stitched from arc indices, `~i` for a reversed arc), following the TopoJSON specification,
@@ -17,7 +18,7 @@ so the tool needs only the standard library. Output:
   the reader tells it from a real coast and leaves it unstroked.
 - `borders`: arcs shared by two countries (land borders), clipped as lines.
 
-Longitudes run on past 180°E (to 230°E): each ring or line is made continuous and moved by
+Longitudes run on past 180°E (to 240°E): each ring or line is made continuous and moved by
 whole turns into the region's frame, so Chukotka and the Aleutians sit east of 180°E.
 """
 
@@ -33,7 +34,7 @@ Point = tuple[float, float]
 #: West, south, east, north in degrees; east past 180 continues over the antimeridian. Wide
 #: enough for the widest map (12,000 km across, about Korea): a whole 4,600 km ring.
 REGION = (25.0, -40.0, 240.0, 85.0)
-SCALE = 100  # hundredths of a degree: about 1 km, a third of a pixel at the widest map
+SCALE = 100  # hundredths of a degree: about 1 km, a tenth of a pixel on the widest map
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "bot/pictures/data/geography.json"
 ATTRIBUTION = (
     "Made with Natural Earth (public domain), 1:50m land and admin-0 countries, v4.1.0, "
