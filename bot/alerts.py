@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.embeds import COLOURS, NEUTRAL, content, embed
+from bot.embeds import COLOURS, NEUTRAL, attach, content, embed
 from bot.models import FACT_FIELDS, Event, Reaction, Subscription
+
+if TYPE_CHECKING:
+    from bot.services.pictures import Pictures
 
 CORRECTED = 0xF1C40F
 RETRACTED = 0x2C2F33
+#: The name of an alert's map: its embed shows `attachment://map.png`.
+MAP_FILE = "map.png"
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Post:
     allowed_mentions: discord.AllowedMentions
     view: discord.ui.View | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A file to upload with the post (an alert's map), which its embed shows.
+    file: discord.File | None = None
 
 
 def mentions_for(sub: Subscription | None) -> discord.AllowedMentions:
@@ -99,6 +106,51 @@ def alert(event: Event, sub: Subscription | None, *, corrected: bool = False) ->
         allowed_mentions=mentions_for(sub),
         view=None if event.retracted else _buttons(event),
     )
+
+
+async def alert_with_map(
+    event: Event, sub: Subscription, pictures: Pictures | None, client: discord.Client
+) -> Post:
+    """The alert, with the event's map when it is drawn in time: every channel's alert of
+    this revision carries it or none does (`Pictures.map_for`: at most half a second's
+    wait, once). Without a map the alert goes as it is; a picture never holds it up, nor
+    goes where the bot may not upload files (Discord would refuse the whole alert)."""
+    post = alert(event, sub)
+    if pictures is None or post.embed is None or event.retracted:
+        return post
+    if not may_attach(client, sub.channel_id):
+        return post
+    picture = await pictures.map_for(event)
+    if picture is not None:
+        post.file = attach(post.embed, picture, MAP_FILE)
+    return post
+
+
+def may_attach(client: discord.Client, channel_id: int) -> bool:
+    """Whether the bot may upload files in the channel, as the gateway's cache tells: a
+    channel it does not know yet gets no file (the alert matters, the map does not)."""
+    channel = client.get_channel(channel_id)
+    if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        return False
+    me = channel.guild.me
+    return me is not None and channel.permissions_for(me).attach_files
+
+
+def edit_of(post: Post) -> dict[str, Any]:
+    """What editing a sent alert into `post` sends: its text, embed and buttons, and as
+    attachments only the post's own file, so the edit removes the map the alert was sent
+    with (`attachments=[]`). A correction is built without a map (`alert(...,
+    corrected=True)`): the first map drew the facts as first sent, which a correction may
+    have moved; an edit never adds a picture the alert went without; and a kept file that
+    the edited embed no longer shows, Discord would show beside it. /launch draws the
+    event as it stands."""
+    return {
+        "content": post.content,
+        "embed": post.embed,
+        "view": post.view,
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "attachments": [post.file] if post.file is not None else [],
+    }
 
 
 def needs_notice(fields: list[str]) -> bool:

@@ -17,6 +17,7 @@ from bot import __version__
 from bot.config import Config, load_config
 from bot.dates import PartialDate
 from bot.errors import ConfigError, LaunchWatchError, ValidationError
+from bot.pictures.specs import COUNT_MODES, PERIODS
 from bot.render import message, render
 from bot.services import Scope, TimelineFilter, list_events
 from bot.transfer import FORMATS
@@ -122,6 +123,30 @@ def build_parser() -> argparse.ArgumentParser:
     _guild(lst)
     lst.set_defaults(func=cmd_events_list)
 
+    chart = events.add_parser(
+        "chart", help="a bar chart of launches per month, quarter or year, as a PNG"
+    )
+    _picture_filters(chart)
+    chart.add_argument("--actor", metavar="A", help="only launches by this actor, e.g. DPRK")
+    chart.add_argument(
+        "--by",
+        choices=list(PERIODS),
+        help="one bar per month, quarter or year (default: whichever suits the period)",
+    )
+    chart.add_argument(
+        "--count",
+        choices=list(COUNT_MODES),
+        default="events",
+        help="count launches (default) or the missiles they fired",
+    )
+    chart.set_defaults(func=cmd_events_chart)
+
+    sites = events.add_parser(
+        "map", help="a map of every launch site, sized by launches and divided by category"
+    )
+    _picture_filters(sites)
+    sites.set_defaults(func=cmd_events_map)
+
     drafts = sub.add_parser("drafts", help="draft events from a text").add_subparsers(
         dest="drafts_command", metavar="ACTION", required=True
     )
@@ -141,6 +166,16 @@ def _guild(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--guild", type=int, metavar="ID", help="act for this guild (default: [network] home_guild)"
     )
+
+
+def _picture_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", metavar="DATE", help="from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    p.add_argument("--until", metavar="DATE", help="up to this date, inclusive")
+    p.add_argument("--category", metavar="C", help="e.g. cruise_missile, icbm")
+    p.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", required=True, help="the PNG to write"
+    )
+    _guild(p)
 
 
 def _scope(args: argparse.Namespace, config: Config) -> Scope:
@@ -296,6 +331,75 @@ def cmd_events_list(args: argparse.Namespace, config: Config) -> int:
             print(json.dumps([e.as_record() for e in events], ensure_ascii=False, indent=2))
         else:
             print(render("cli/events_list.j2", events=events))
+        return 0
+
+    return _with_store(config, work)
+
+
+def _timeline_filter(args: argparse.Namespace) -> TimelineFilter:
+    since = PartialDate.parse(args.since, "--since") if args.since else None
+    until = PartialDate.parse(args.until, "--until") if args.until else None
+    if since is not None and until is not None and since.first_day > until.last_day:
+        raise ValidationError("--until", "it is before --since; swap them.")
+    return TimelineFilter(
+        since=since, until=until, category=args.category, actor=getattr(args, "actor", None)
+    )
+
+
+def cmd_events_chart(args: argparse.Namespace, config: Config) -> int:
+    """The /chart timeline picture, written to a PNG file."""
+    filters = _timeline_filter(args)
+
+    async def draw(pictures: Any, store: Any) -> Any:
+        return await pictures.chart(
+            store, _scope(args, config), filters, period=args.by, count=args.count
+        )
+
+    return _picture(args, config, draw)
+
+
+def cmd_events_map(args: argparse.Namespace, config: Config) -> int:
+    """The /chart map picture, written to a PNG file."""
+    filters = _timeline_filter(args)
+
+    async def draw(pictures: Any, store: Any) -> Any:
+        return await pictures.site_map(store, _scope(args, config), filters)
+
+    return _picture(args, config, draw)
+
+
+def _picture(
+    args: argparse.Namespace, config: Config, draw: Callable[[Any, Any], Awaitable[Any]]
+) -> int:
+    """Draw with a renderer of the command's own (its worker process started and stopped
+    here), then write the PNG; the sentence instead when there is nothing to draw."""
+    from bot.render import environment
+    from bot.services.pictures import Pictures
+
+    lines = environment().get_template("cli/pictures.j2").module
+
+    async def work(store: Any) -> int:
+        pictures = Pictures()
+        try:
+            await pictures.start()
+            rendered = await draw(pictures, store)
+        finally:
+            await pictures.close()
+        if rendered.sentence is not None:
+            print(rendered.sentence, file=sys.stderr)
+            return 1
+        picture = rendered.picture
+        if picture is None:
+            print(lines.failed().strip(), file=sys.stderr)  # type: ignore[attr-defined]
+            return 1
+        try:
+            args.output.write_bytes(picture.png)
+        except OSError as exc:
+            why = exc.strerror or exc
+            print(lines.unwritable(args.output, why).strip(), file=sys.stderr)  # type: ignore[attr-defined]
+            return 1
+        print(lines.written(args.output, rendered.title, picture).strip())  # type: ignore[attr-defined]
+        print(lines.described(picture).strip())  # type: ignore[attr-defined]
         return 0
 
     return _with_store(config, work)

@@ -24,8 +24,10 @@ from bot.alerts import ReactionsButton
 from bot.config import Config
 from bot.digest import DigestScheduler
 from bot.dispatch import Dispatcher
+from bot.pictures import Renderer
 from bot.render import message
 from bot.services import Scope
+from bot.services.pictures import Pictures
 from bot.tree import LaunchWatchTree
 from db import Store, open_store
 
@@ -43,7 +45,14 @@ def extensions() -> list[str]:
 class LaunchWatch(commands.AutoShardedBot):
     """LaunchWatch's client. Intents: guilds only (no privileged intents)."""
 
-    def __init__(self, config: Config, *, store: Store | None = None, sync: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Store | None = None,
+        sync: bool = True,
+        renderer: Renderer | None = None,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         shard_ids = config.get("discord", "shard_ids") or None
@@ -67,6 +76,9 @@ class LaunchWatch(commands.AutoShardedBot):
         self.version = __version__
         self.dispatcher: Dispatcher | None = None
         self.digests: DigestScheduler | None = None
+        #: Charts and maps, drawn in a worker process (its own unless `renderer` is given).
+        self.pictures = Pictures(renderer)
+        self._warming: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> Store:
@@ -90,6 +102,8 @@ class LaunchWatch(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.ensure_store()
+        # The picture worker starts and warms (about a second) while the bot connects.
+        self._warming = asyncio.create_task(self.pictures.start(), name="launchwatch-pictures")
         self.add_dynamic_items(ReactionsButton)
         for name in extensions():
             await self.load_extension(name)
@@ -104,6 +118,7 @@ class LaunchWatch(commands.AutoShardedBot):
         )
         await self.digests.rebuild()
         self.dispatcher = Dispatcher(self, self.store, self.config)
+        self.dispatcher.pictures = self.pictures
         await self.dispatcher.start()
         if self.sync_on_start:
             await self.sync_commands()
@@ -135,6 +150,10 @@ class LaunchWatch(commands.AutoShardedBot):
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
+        if self._warming is not None:
+            await self._warming  # start() never raises: let the worker come up, then stop it
+            self._warming = None
+        await self.pictures.close()
         if self._store is not None and self._owns_store:
             await self._store.close()
             self._store = None

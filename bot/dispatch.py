@@ -46,6 +46,7 @@ from db import Store
 
 if TYPE_CHECKING:
     from bot.alerts import Post
+    from bot.services.pictures import Pictures
 
 log = logging.getLogger("launchwatch.dispatch")
 
@@ -155,6 +156,8 @@ class Dispatcher:
         self.shards: tuple[int, ...] = tuple(config.get("discord", "shard_ids"))
         self.shard_count: int = config.get("discord", "shard_count") or 1
         self.sent = 0
+        #: The bot's pictures: an alert carries its event's map when it is drawn in time.
+        self.pictures: Pictures | None = None
         #: Called with each delivery id once it is settled (tests and benchmarks listen).
         self.on_settled: list[Callable[[int, str], None]] = []
 
@@ -410,7 +413,8 @@ class Dispatcher:
                 # Checked again when the channel's turn comes: an event retracted while its
                 # alert waited in the channel's backlog must not be posted.
                 ready = functools.partial(self._not_retracted, event.id)
-                message = await self._post(row, alerts.alert(event, sub), ready=ready)
+                post = await alerts.alert_with_map(event, sub, self.pictures, self.client)
+                message = await self._post(row, post, ready=ready)
             except _Skip:
                 if tried is not None and not reconciled:  # an earlier try may have posted it
                     found = await self._reconcile(row, sub, tried)
@@ -438,11 +442,11 @@ class Dispatcher:
         async with self.store.read() as q:
             changes = await _changes(q, event.id, shown, event.revision)
         channel = self._channel(row)
-        fresh = alerts.alert(event, sub, corrected=True)
+        fresh = alerts.alert(event, sub, corrected=True)  # never a map: alerts.edit_of says why
         await self._begin(row)
         try:
             await self._call(row["channel_id"], channel.get_partial_message(original["message_id"]).edit(
-                content=fresh.content, embed=fresh.embed, view=fresh.view, allowed_mentions=discord.AllowedMentions.none()
+                **alerts.edit_of(fresh)
             ))  # fmt: skip
             _stop(fresh)
         except _UnknownMessage:
@@ -584,6 +588,8 @@ class Dispatcher:
             kwargs["embed"] = post.embed
         if post.view is not None:
             kwargs["view"] = post.view
+        if post.file is not None:
+            kwargs["file"] = post.file
         if reference is not None:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False

@@ -8,11 +8,15 @@ trimming the description, then dropping trailing fields.
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.render import ZWSP, blocks, clip, render
+
+if TYPE_CHECKING:
+    from bot.pictures import Picture
 
 TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = (
     256,
@@ -86,3 +90,11 @@ def embed(template: str, *, colour: int = NEUTRAL, **context: Any) -> discord.Em
 def content(template: str, **context: Any) -> str:
     """Message content from a template, clipped to 2,000 characters."""
     return clip_lines(render(template, **context), CONTENT)
+
+
+def attach(shown: discord.Embed, picture: Picture, filename: str) -> discord.File:
+    """The picture as the file to upload with `shown`, which shows it (`attachment://`):
+    an embed's image must name a file of its own message. The picture's description is
+    the file's alt text."""
+    shown.set_image(url=f"attachment://{filename}")
+    return discord.File(io.BytesIO(picture.png), filename=filename, description=picture.description)

@@ -96,6 +96,7 @@ class Event(
         event = await services.add_event(
             self.bot.store, self.bot.scope(interaction), raw, twin_window=TWIN_WINDOW
         )
+        self.bot.pictures.prerender(event)  # its map, drawn while the alerts queue
         await self._answer(interaction, "commands/event_added.j2", event, changed=[])
 
     @app_commands.command(
@@ -119,6 +120,7 @@ class Event(
         updated, changed = await services.edit_event(
             self.bot.store, self.bot.scope(interaction), event.id, field, cleared
         )
+        self.bot.pictures.prerender(updated)  # the corrected map, for /launch
         await self._answer(interaction, "commands/event_edited.j2", updated, changed=changed)
 
     @app_commands.command(

@@ -1,4 +1,4 @@
-"""/launch: one event in full: facts, sources, reactions and change log."""
+"""/launch: one event in full: facts, sources, reactions, change log, and its map."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import services
-from bot.embeds import COLOURS, NEUTRAL, embed
+from bot.alerts import MAP_FILE
+from bot.embeds import COLOURS, NEUTRAL, attach, embed
 from bot.transformers import EventOption
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class Launch(commands.Cog):
     )
     @app_commands.guild_only()
     async def launch(self, interaction: discord.Interaction, event: EventOption) -> None:
+        # Its map may take a moment to draw (in the picture worker): "thinking" first.
+        await interaction.response.defer(thinking=True)
         scope = self.bot.scope(interaction)
         history = await services.event_history(self.bot.store, scope, event.id)
         said = await services.reactions(self.bot.store, scope, event_id=event.id, per_page=25)
@@ -38,7 +41,11 @@ class Launch(commands.Cog):
             history=history,
             reactions=said,
         )
-        await interaction.response.send_message(embed=shown)
+        picture = await self.bot.pictures.launch_map(event)
+        if picture is None:
+            await interaction.followup.send(embed=shown)
+            return
+        await interaction.followup.send(embed=shown, file=attach(shown, picture, MAP_FILE))
 
 
 async def setup(bot: LaunchWatch) -> None:

@@ -14,9 +14,9 @@ Modules: `chart.py` and `map.py` turn events into specs (caller side, no matplot
 side); `labels.py` holds the words (templates/pictures/); `render.py` the pool and caches.
 """
 
-from bot.pictures.chart import chart_spec
+from bot.pictures.chart import chart_spec, counted_chart_spec
 from bot.pictures.labels import chart_labels, describe, map_labels
-from bot.pictures.map import event_map_spec, in_region, period_map_spec
+from bot.pictures.map import counted_period_map_spec, event_map_spec, in_region, period_map_spec
 from bot.pictures.render import Renderer, within
 from bot.pictures.specs import (
     ChartLabels,
@@ -45,6 +45,8 @@ __all__ = [
     "Site",
     "chart_labels",
     "chart_spec",
+    "counted_chart_spec",
+    "counted_period_map_spec",
     "describe",
     "event_map_spec",
     "in_region",

@@ -4,11 +4,14 @@ that a worker draws (`chart_drawing.py`).
 
 It counts every event it is given: the caller chooses them (the visible guilds, the
 filters, no retracted events: `services.list_events(..., include_retracted=False)`).
-Counting 10,000 events takes about 8 ms on the event loop."""
+Counting 10,000 events takes about 8 ms on the event loop. `counted_chart_spec` takes
+counts a `GROUP BY` has made instead (`db/pictures.py`), so the bot never loads the
+events at all."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -36,10 +39,10 @@ class Dated(Protocol):
     def count(self) -> int | None: ...
 
 
-def period_index(when: PartialDate, period: Period) -> int:
+def period_index(when: PartialDate | str, period: Period) -> int:
     """Months since year 0, rounded down to the period's start (a date known only to the
     year falls in January, its first possible month)."""
-    parts = when.text.split("-")
+    parts = (when if isinstance(when, str) else when.text).split("-")
     months = int(parts[0]) * 12 + (int(parts[1]) - 1 if len(parts) > 1 else 0)
     step = MONTHS_IN[period]
     return months - months % step
@@ -47,6 +50,50 @@ def period_index(when: PartialDate, period: Period) -> int:
 
 def period_start(index: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
+
+
+class Counted(Protocol):
+    """Launches already counted: `events` of one category in one month (`2024-01`, or
+    `2024` for dates known only to the year) whose dates are known to `precision`;
+    `missiles` the sum of their known counts, `unknown` how many had none
+    (`db.pictures.Tally`, from a `GROUP BY`)."""
+
+    @property
+    def month(self) -> str: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def missiles(self) -> int: ...
+    @property
+    def unknown(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class _One:
+    """One event, counted."""
+
+    month: str
+    precision: str
+    category: str
+    events: int
+    missiles: int
+    unknown: int
+
+
+def _counted(event: Dated) -> _One:
+    known = event.count is not None
+    return _One(
+        month=event.date.text,
+        precision=event.date.precision,
+        category=event.category,
+        events=1,
+        missiles=max(int(event.count), 0) if event.count is not None else 0,
+        unknown=0 if known else 1,
+    )
 
 
 def chart_spec(
@@ -61,20 +108,33 @@ def chart_spec(
     and category; None when there is nothing to count. Without `labels`, the defaults of
     templates/pictures/labels.j2, whose note says how many counts were unknown or dates
     imprecise."""
+    return counted_chart_spec(
+        (_counted(e) for e in events), title=title, period=period, count=count, labels=labels
+    )
+
+
+def counted_chart_spec(
+    tallies: Iterable[Counted],
+    *,
+    title: str,
+    period: Period,
+    count: CountMode,
+    labels: ChartLabels | None = None,
+) -> ChartSpec | None:
+    """`chart_spec` of launches the store has already counted (a chart of 10,000 events
+    from a few hundred rows); the same spec as `chart_spec` of those events."""
     step = MONTHS_IN[period]
     cells: dict[tuple[str, int], int] = {}
     imprecise = unknown = 0
-    for event in events:
-        index = period_index(event.date, period)
-        if event.date.precision not in _PRECISE_ENOUGH[period]:
-            imprecise += 1
-        weight = 1
+    for tally in tallies:
+        index = period_index(tally.month, period)
+        if tally.precision not in _PRECISE_ENOUGH[period]:
+            imprecise += tally.events
+        weight = tally.events
         if count == "missiles":
-            if event.count is None:
-                unknown += 1
-            else:
-                weight = max(int(event.count), 0)
-        key = (event.category, index)
+            unknown += tally.unknown
+            weight = tally.missiles + tally.unknown
+        key = (tally.category, index)
         cells[key] = cells.get(key, 0) + weight
     if not cells:
         return None

@@ -79,18 +79,26 @@ def period_map_spec(
 ) -> PeriodMapSpec | None:
     """Every site of the events, with its launches by category; None when not one event
     has a position on the map."""
+    return counted_period_map_spec(((e, 1) for e in events), title=title, labels=labels)
+
+
+def counted_period_map_spec(
+    counted: Iterable[tuple[Located, int]], *, title: str, labels: MapLabels | None = None
+) -> PeriodMapSpec | None:
+    """`period_map_spec` of launches already counted: each pair is a site and category as
+    the launches give them, and how many launches (`db.pictures.SiteTally`)."""
     counts: dict[tuple[float, float], Counter[str]] = {}
     names: dict[tuple[float, float], Counter[str]] = {}
     left_out = 0
-    for event in events:
+    for event, n in counted:
         lon, lat = event.longitude, event.latitude
         if lon is None or lat is None or not in_region(lon, lat):
-            left_out += 1
+            left_out += n
             continue
         key = (round(lon, SITE_PRECISION), round(lat, SITE_PRECISION))
-        counts.setdefault(key, Counter())[event.category] += 1
+        counts.setdefault(key, Counter())[event.category] += n
         if event.launch_site:
-            names.setdefault(key, Counter())[event.launch_site] += 1
+            names.setdefault(key, Counter())[event.launch_site] += n
     if not counts:
         return None
     sites = []

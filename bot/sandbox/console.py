@@ -66,6 +66,7 @@ class Console:
         settle: float = SETTLE,
         width: int = WIDTH,
         guild_id: int = SANDBOX_GUILD_ID,
+        files: Path | None = None,
     ) -> None:
         self.emulator = emulator
         self.world = emulator.world
@@ -79,6 +80,9 @@ class Console:
         # Messages shown with buttons, newest first, with who may press them (None: anyone).
         self.clickable: list[tuple[MessageRecord, str | None]] = []
         self.reported = 0  # how many of the emulator's contract violations were shown
+        #: Where the files the bot sends (charts, maps) are saved, to be opened.
+        self.files = files
+        self.saved: dict[int, Path] = {}  # attachment id -> its file
         self.mark_all_seen()
 
     # -- output ----------------------------------------------------------------------------
@@ -98,7 +102,8 @@ class Console:
     def show_answer(self, message: MessageRecord, user: str) -> None:
         author = str(message.author.get("global_name") or message.author.get("username"))
         header = words("answer_header", author, message.ephemeral, edited=False)
-        self.say(*draw_message(message, self.world, header=header, width=self.width))
+        saved = self.save_files(message)
+        self.say(*draw_message(message, self.world, header=header, width=self.width, saved=saved))
         self.seen[message.id] = message.edits
         self.remember_buttons(message, user)
 
@@ -122,11 +127,37 @@ class Console:
             header = words("post_header", channel.name if channel else "?", author, edited)
             ref = message.message_reference
             replied = store.by_id.get(int(ref["message_id"])) if ref else None
+            saved = self.save_files(message)
             self.say(
-                *draw_message(message, self.world, header=header, width=self.width, replied=replied)
+                *draw_message(
+                    message,
+                    self.world,
+                    header=header,
+                    width=self.width,
+                    replied=replied,
+                    saved=saved,
+                )
             )
             if not edited:
                 self.remember_buttons(message, None)
+
+    def save_files(self, message: MessageRecord) -> dict[int, Path]:
+        """Write each file of the message to the files folder (once), so a person can open
+        the chart or map the bot sent; where each went."""
+        if self.files is None:
+            return {}
+        for attachment in message.attachments:
+            if attachment.id in self.saved:
+                continue
+            path = self.files / f"{message.id}-{Path(attachment.filename).name}"
+            try:
+                self.files.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(attachment.content)
+            except OSError:
+                log.exception("could not save %s", path)
+                continue
+            self.saved[attachment.id] = path
+        return {a.id: self.saved[a.id] for a in message.attachments if a.id in self.saved}
 
     def report_violations(self) -> None:
         """Every body the bot sent that broke Discord's contract, loudly, as soon as seen: the

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.client import LaunchWatch
 from bot.config import Config, load_config
 from bot.emulator.api import Emulator
+from bot.pictures import Renderer
 from bot.sandbox.world import MODERATOR_ROLE_ID, SANDBOX_GUILD_ID, SANDBOX_TOKEN
 from bot.services import get_settings, update_settings
 from db import Store
@@ -17,8 +18,10 @@ from db import Store
 class SandboxBot(LaunchWatch):
     """LaunchWatch as deployed, minus two waits that only make sense against real Discord."""
 
-    def __init__(self, config: Config, *, store: Store | None = None) -> None:
-        super().__init__(config, store=store)
+    def __init__(
+        self, config: Config, *, store: Store | None = None, renderer: Renderer | None = None
+    ) -> None:
+        super().__init__(config, store=store, renderer=renderer)
         self._connection.guild_ready_timeout = 0.05  # wait briefly for GUILD_CREATEs
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
@@ -39,13 +42,19 @@ def sandbox_config(db: str | Path, base: Config | None = None) -> Config:
 
 @asynccontextmanager
 async def running_bot(
-    config: Config, emulator: Emulator, *, timeout: float = 15.0, store: Store | None = None
+    config: Config,
+    emulator: Emulator,
+    *,
+    timeout: float = 15.0,
+    store: Store | None = None,
+    renderer: Renderer | None = None,
 ) -> AsyncIterator[SandboxBot]:
     """Start the bot against a started, patched emulator; yield once its commands are synced.
 
     Over `store` if given (the caller closes it), else over the configured one, opened
-    before the bot connects: a store that cannot be opened raises `StoreError` at once."""
-    bot = SandboxBot(config, store=store)
+    before the bot connects: a store that cannot be opened raises `StoreError` at once.
+    With `renderer`, the bot draws its pictures there (tests share one worker process)."""
+    bot = SandboxBot(config, store=store, renderer=renderer)
     await bot.ensure_store()
     async with emulator.connected(bot, timeout=timeout):
         await emulator.wait_synced(SANDBOX_GUILD_ID, timeout=timeout)

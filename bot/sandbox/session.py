@@ -75,7 +75,8 @@ async def sandbox_session(
             emulator.patch_discord()
             try:
                 async with running_bot(bot_config, emulator, store=store) as bot:
-                    console = Console(emulator, out, settle=settle)
+                    files = db.with_name(f"{db.stem}-files")  # beside the store
+                    console = Console(emulator, out, settle=settle, files=files)
                     console.say(*wrap(words("started", db, log_path, fresh), console.width))
                     if fresh:
                         scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)

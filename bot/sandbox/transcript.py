@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.emulator.api import MessageRecord, World
@@ -45,6 +47,12 @@ def words(name: str, *args: Any, **kwargs: Any) -> str:
     """One phrase from a macro in templates/sandbox/console.j2 (all console wording lives there)."""
     module = environment().get_template("sandbox/console.j2").module
     return str(getattr(module, name)(*args, **kwargs)).strip()
+
+
+def file_words(name: str, *args: Any) -> str:
+    """One phrase about a file the bot sent, from templates/sandbox/files.j2."""
+    module = environment().get_template("sandbox/files.j2").module
+    return str(getattr(module, name)(*args)).rstrip()
 
 
 # -- Markdown to plain text -------------------------------------------------------------------
@@ -262,8 +270,10 @@ def draw_message(
     header: str,
     width: int = WIDTH,
     replied: MessageRecord | None = None,
+    saved: Mapping[int, Path] | None = None,
 ) -> list[str]:
-    """A message under its header: reply marker, content, embeds, attachments, buttons."""
+    """A message under its header: reply marker, content, embeds, attachments (with where
+    each was `saved`, and its description), buttons."""
     lines = [header]
     if replied is not None:
         first = plain_text(replied.content, world).split("\n")[0] or _embed_title(replied, world)
@@ -277,7 +287,14 @@ def draw_message(
     for embed in message.embeds:
         lines += draw_embed(embed, world, width)
     for attachment in message.attachments:
-        lines.append(words("attachment", attachment.filename, len(attachment.content)))
+        path = (saved or {}).get(attachment.id)
+        if path is None:
+            lines.append(words("attachment", attachment.filename, len(attachment.content)))
+            continue
+        size = f"{len(attachment.content):,}"
+        lines += wrap(file_words("saved", attachment.filename, size, path), width)
+        if attachment.description:
+            lines += wrap(file_words("described", attachment.description), width, hang=0)
     lines += draw_components(message.components, width)
     return lines
 

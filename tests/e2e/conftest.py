@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from bot.client import LaunchWatch
 from bot.emulator.api import Emulator
+from bot.pictures import Renderer
 from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
 
 
@@ -36,12 +39,29 @@ async def discord_emulator() -> AsyncIterator[Emulator]:
     assert not emulator.spec_errors, f"bodies Discord would refuse: {emulator.spec_errors}"
 
 
+@pytest.fixture(scope="session")
+def picture_pool() -> Iterator[ProcessPoolExecutor]:
+    """One picture worker process for the whole session: each bot would otherwise start
+    its own (a spawn and a second of matplotlib) for every test."""
+    from bot.pictures.render import new_pool
+
+    pool = new_pool(1)
+    pool.submit(os.getpid).result()  # started and warmed before the first test's bot
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.fixture
-async def launchwatch(discord_emulator: Emulator, tmp_path: Path) -> AsyncIterator[LaunchWatch]:
-    """The real LaunchWatch bot over a fresh SQLite file, connected and synced."""
+async def launchwatch(
+    discord_emulator: Emulator, tmp_path: Path, picture_pool: ProcessPoolExecutor
+) -> AsyncIterator[LaunchWatch]:
+    """The real LaunchWatch bot over a fresh SQLite file, connected and synced; its
+    pictures drawn in the session's worker process."""
     from bot.sandbox.harness import running_bot, sandbox_config
 
-    async with running_bot(sandbox_config(tmp_path / "e2e.db"), discord_emulator) as bot:
+    config = sandbox_config(tmp_path / "e2e.db")
+    renderer = Renderer(executor=picture_pool)
+    async with running_bot(config, discord_emulator, renderer=renderer) as bot:
         yield bot
 
 
