@@ -71,18 +71,28 @@ def _words(name: str, *args: Any) -> str:
 # -- where a launch came from -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class KnownSite:
+    """A launch site of the gazetteer with a position."""
+
+    name: str
+    latitude: float
+    longitude: float
+
+
 @cache
-def gazetteer_sites() -> dict[str, tuple[float, float]]:
+def gazetteer_sites() -> dict[str, KnownSite]:
     """Every launch site of the gazetteer with a position, by each of its names folded
-    (`kim chaek`, `kimchaek`): (latitude, longitude)."""
+    (`kim chaek`, `kimchaek`)."""
     with GAZETTEER.open("rb") as f:
         places = tomllib.load(f)["place"]
-    found: dict[str, tuple[float, float]] = {}
+    found: dict[str, KnownSite] = {}
     for place in places:
         if place.get("kind") != "site" or place.get("lat") is None or place.get("lon") is None:
             continue
+        site = KnownSite(place["name"], float(place["lat"]), float(place["lon"]))
         for name in (place["name"], *place.get("aliases", ())):
-            found.setdefault(_folded(name), (float(place["lat"]), float(place["lon"])))
+            found.setdefault(_folded(name), site)
     return found
 
 
@@ -91,20 +101,14 @@ def _folded(name: str) -> str:
     return " ".join(name.replace("’", "'").lower().split())
 
 
-def site_position(
-    launch_site: str | None, latitude: float | None, longitude: float | None
-) -> tuple[float, float] | None:
-    """(latitude, longitude): those given, else the gazetteer's for the named site."""
-    if latitude is not None and longitude is not None:
-        return latitude, longitude
-    if launch_site:
-        return gazetteer_sites().get(_folded(launch_site))
-    return None
+def known_site(launch_site: str | None) -> KnownSite | None:
+    """The gazetteer's site that this name or alias stands for (`Tongchang-ri`: Sohae)."""
+    return gazetteer_sites().get(_folded(launch_site)) if launch_site else None
 
 
 @dataclass(frozen=True)
 class Located:
-    """What the maps read of a launch, its position filled in from the gazetteer."""
+    """What the maps read of a launch: its position and its site's name."""
 
     category: str
     latitude: float | None
@@ -113,12 +117,18 @@ class Located:
 
 
 def located(event: Event | SiteTally) -> Located:
-    where = site_position(event.launch_site, event.latitude, event.longitude)
+    """The launch as the maps draw it: at its own coordinates, else at its site's in the
+    gazetteer; a site the gazetteer knows under its gazetteer name, so that a period map
+    counts `Sunan` and `Pyongyang International Airport` as one site."""
+    known = known_site(event.launch_site)
+    latitude, longitude = event.latitude, event.longitude
+    if (latitude is None or longitude is None) and known is not None:
+        latitude, longitude = known.latitude, known.longitude
     return Located(
         category=event.category,
-        latitude=where[0] if where else None,
-        longitude=where[1] if where else None,
-        launch_site=event.launch_site,
+        latitude=latitude if longitude is not None else None,
+        longitude=longitude if latitude is not None else None,
+        launch_site=known.name if known is not None else event.launch_site,
     )
 
 

@@ -55,7 +55,7 @@ def test_moderator_groups_default_to_manage_server(
     manage_server = str(Perm.MANAGE_GUILD)
     for name in ("event", "reaction", "settings"):
         assert synced[name]["default_member_permissions"] == manage_server, name
-    for name in ("timeline", "launch", "reactions", "about"):
+    for name in ("timeline", "launch", "reactions", "about", "chart"):
         assert synced[name]["default_member_permissions"] is None, name
 
 
@@ -285,7 +285,7 @@ async def test_every_command_answers_well_inside_the_deadline(
     calls: list[tuple[str, dict[str, Any], str]] = [
         ("timeline", {}, "member"), ("timeline", {"since": "2023"}, "member"),
         ("launch", {"event": "2"}, "member"), ("reactions", {"event": "2"}, "member"),
-        ("about", {}, "member"),
+        ("about", {}, "member"), ("chart timeline", {}, "member"), ("chart map", {}, "member"),
         ("event add", {"date": "2024-03-01", "category": "srbm", "summary": "x"}, "moderator"),
         ("event edit", {"event": "1", "field": "count", "value": "3"}, "moderator"),
         ("event source", {"event": "1", "title": "NHK"}, "moderator"),
