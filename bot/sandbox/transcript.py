@@ -292,7 +292,8 @@ def draw_message(
             lines.append(words("attachment", attachment.filename, len(attachment.content)))
             continue
         size = f"{len(attachment.content):,}"
-        lines += wrap(file_words("saved", attachment.filename, size, path), width)
+        lines += wrap(file_words("saved", attachment.filename, size), width)
+        lines.append(file_words("path", path))
         if attachment.description:
             lines += wrap(file_words("described", attachment.description), width, hang=0)
     lines += draw_components(message.components, width)
