@@ -7,17 +7,19 @@ sites, categories and counts of bench/scale.py's kind; 10 % without a position) 
 fresh SQLite file through `services.add_events`, then renders `--renders` pictures one
 after another through a `Renderer` with its cache off, half charts and half maps:
 
-- chart: `services.list_events` for a filter of the mix below, `chart_spec`,
-  `render_chart` (drawing and PNG encoding in the worker), end to end;
+- chart: the store's counts for a filter of the mix below (`db/pictures.py`: the change
+  counter, then `tallies`), `counted_chart_spec`, `render_chart` (drawing and PNG
+  encoding in the worker), end to end; with `--read events`, as before the bot had
+  those counts: `services.list_events` and `chart_spec`;
 - map: `services.get_event` of an event with a position, `event_map_spec`,
-  `render_map`; every fifth map is a period map of one year (`list_events`,
-  `period_map_spec`).
+  `render_map`; every fifth map is a period map of one year (`sites` and
+  `counted_period_map_spec`, or `list_events` and `period_map_spec`).
 
 RSS is this process's plus the worker's (VmRSS), read after the 50th and the 500th
 render: a leak in either shows as growth. Last lines (targets: chart p99 <= 300 ms, map
 p99 <= 500 ms, rss_mb_500 - rss_mb_50 <= 20):
 
-    pictures_parts query_ms_p99=Q draw_ms_p99=D encode_ms_p99=E
+    pictures_parts query_ms_p99=Q ... (counter_ms: the change counter alone)
     pictures chart_ms_p99=C map_ms_p99=M events=N rss_mb_50=R rss_mb_500=S
 
 `--compare-pools` instead renders the same three pictures through one and two threads
@@ -41,10 +43,21 @@ from typing import Any
 from bot import services
 from bot.dates import PartialDate
 from bot.models import Event
-from bot.pictures import Outcome, Picture, Renderer, chart_spec, event_map_spec, period_map_spec
+from bot.pictures import (
+    Outcome,
+    Picture,
+    Renderer,
+    chart_spec,
+    counted_chart_spec,
+    counted_period_map_spec,
+    event_map_spec,
+    period_map_spec,
+)
 from bot.pictures.specs import ChartSpec, CountMode, Period, Spec, Timings
 from bot.services import Scope, TimelineFilter
+from bot.services.pictures import located
 from db import Store, open_store
+from db.pictures import PictureQueries
 
 GUILD = 1400000000000000001
 MODERATOR = 1400000000000000002
@@ -132,10 +145,12 @@ def percentile(values: list[float], share: float) -> float:
 class Run:
     """One benchmark run's store, renderer and figures."""
 
-    def __init__(self, store: Store, renderer: Renderer) -> None:
+    def __init__(self, store: Store, renderer: Renderer, read: str = "counts") -> None:
         self.store = store
         self.renderer = renderer
+        self.read = read
         self.query_ms: list[float] = []
+        self.counter_ms: list[float] = []
         self.timings: list[Timings] = []
         self.render_ms: dict[str, list[float]] = {"chart": [], "map": []}
 
@@ -162,8 +177,26 @@ class Run:
         self.render_ms[kind].append((time.perf_counter() - started) * 1000)
         self.keep(outcome)
 
+    async def counts(self, filters: TimelineFilter, what: str) -> Any:
+        """The store's counts, as the bot reads them: the change counter (its cache key),
+        then the GROUP BY."""
+        started = time.perf_counter()
+        async with self.store.read() as q:
+            pictures = PictureQueries(q.conn)
+            await pictures.changes(SCOPE.visible_guilds)
+            self.counter_ms.append((time.perf_counter() - started) * 1000)
+            query = filters.to_query(SCOPE)
+            rows = await (pictures.tallies(query) if what == "tallies" else pictures.sites(query))
+        self.query_ms.append((time.perf_counter() - started) * 1000)
+        return rows
+
     async def chart(self, filters: TimelineFilter, period: Period, count: CountMode) -> None:
-        spec = chart_spec(await self.events(filters), title="Launches", period=period, count=count)
+        if self.read == "events":
+            events = await self.events(filters)
+            spec = chart_spec(events, title="Launches", period=period, count=count)
+        else:
+            tallies = await self.counts(filters, "tallies")
+            spec = counted_chart_spec(tallies, title="Launches", period=period, count=count)
         await self.render(spec)
 
     async def event_map(self, event_id: int) -> None:
@@ -182,8 +215,14 @@ class Run:
 
     async def period_map(self, year: int) -> None:
         when = PartialDate.parse(str(year))
-        events = await self.events(TimelineFilter(since=when, until=when))
-        await self.render(period_map_spec(events, title="A year"))
+        filters = TimelineFilter(since=when, until=when)
+        if self.read == "events":
+            events = await self.events(filters)
+            await self.render(period_map_spec([located(e) for e in events], title="A year"))
+            return
+        sites = await self.counts(filters, "sites")
+        counted = [(located(s), s.events) for s in sites]
+        await self.render(counted_period_map_spec(counted, title="A year"))
 
 
 async def measure(store: Store, args: argparse.Namespace) -> int:
@@ -193,7 +232,7 @@ async def measure(store: Store, args: argparse.Namespace) -> int:
     everything = await services.list_events(store, SCOPE, TimelineFilter())
     located = [e.id for e in everything if e.latitude is not None]
     rng = random.Random(5)
-    run = Run(store, renderer)
+    run = Run(store, renderer, args.read)
     chart_ms: list[float] = []
     map_ms: list[float] = []
     rss: dict[int, float] = {}
@@ -218,6 +257,7 @@ async def measure(store: Store, args: argparse.Namespace) -> int:
     await renderer.close()
     parts = {
         "query": run.query_ms,
+        "counter": run.counter_ms,
         "chart_render": run.render_ms["chart"],
         "map_render": run.render_ms["map"],
         "build": [t.build_ms for t in run.timings],
@@ -227,7 +267,7 @@ async def measure(store: Store, args: argparse.Namespace) -> int:
     print(
         f"pictures_p50 chart_ms={percentile(chart_ms, 0.5):.0f} "
         f"map_ms={percentile(map_ms, 0.5):.0f} renders={args.renders} "
-        f"elapsed_s={elapsed_s:.1f} workers={args.workers}"
+        f"elapsed_s={elapsed_s:.1f} workers={args.workers} read={args.read}"
     )
     print(
         "pictures_parts "
@@ -326,6 +366,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--renders", type=int, default=500)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--read",
+        choices=("counts", "events"),
+        default="counts",
+        help="charts and site maps from the store's counts (the bot's way) or its events",
+    )
     parser.add_argument(
         "--compare-pools", action="store_true", help="time thread and process pools instead"
     )
