@@ -120,7 +120,7 @@ async def alert_with_map(
         return post
     if not may_attach(client, sub.channel_id):
         return post
-    picture = await pictures.map_for(event)
+    picture = await pictures.map_for(event)  # never raises, never waits past its bound
     if picture is not None:
         post.file = attach(post.embed, picture, MAP_FILE)
     return post

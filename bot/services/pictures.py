@@ -152,6 +152,16 @@ def event_key(event: Event) -> Hashable:
     return ("event", event.id, event.revision)
 
 
+def _spec_of(event: Event) -> EventMapSpec | None:
+    """`event_map`, or None (logged) if even that fails: a picture never stops an alert
+    or an answer."""
+    try:
+        return event_map(event)
+    except Exception:
+        log.exception("could not make the map of event %s revision %s", event.id, event.revision)
+        return None
+
+
 # -- charts --------------------------------------------------------------------------------
 
 
@@ -207,7 +217,7 @@ class Pictures:
     def prerender(self, event: Event) -> None:
         """Start the event's map now (it was just recorded or corrected): its alerts and
         /launch then find it drawn, or join the render under way."""
-        spec = event_map(event)
+        spec = _spec_of(event)
         if spec is None:
             return
         task = self.renderer.prerender(event_key(event), spec, empty="")
@@ -227,7 +237,7 @@ class Pictures:
         return await asyncio.shield(decided)
 
     async def _decide(self, event: Event, wait: float) -> Picture | None:
-        spec = event_map(event)
+        spec = _spec_of(event)
         if spec is None:
             return None
         task = self.renderer.prerender(event_key(event), spec, empty="")
@@ -250,7 +260,7 @@ class Pictures:
     async def launch_map(self, event: Event, *, wait: float = LAUNCH_WAIT) -> Picture | None:
         """The event's map for /launch: drawn now, or found drawn (an alert's), or None
         when it has no position, failed, or took longer than `wait`."""
-        spec = event_map(event)
+        spec = _spec_of(event)
         if spec is None:
             return None
         outcome = await within(self.renderer.prerender(event_key(event), spec, empty=""), wait)
