@@ -23,6 +23,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -63,12 +64,29 @@ def draw(spec: Spec) -> Drawn:
 
 def warm() -> int:
     """A new worker's first task: load matplotlib and project the coastlines (about a
-    second), so no caller's picture waits for it. Returns the worker's process id."""
+    second), so no caller's picture waits for it; and watch for the bot's end. Returns
+    the worker's process id."""
+    threading.Thread(
+        target=_end_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
     from bot.pictures import chart_drawing, map_drawing  # noqa: F401
     from bot.pictures.geography import projected
 
     projected()
     return os.getpid()
+
+
+#: How often a worker checks that the process that started it is still there.
+PARENT_CHECK = 1.0
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the worker: end once the bot's process is gone. A worker waits on its queue for
+    ever, so a bot killed outright (SIGKILL, the OOM killer) would leave it behind with
+    its ~175 MB; an orphan is adopted by another process, and its parent id changes."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
 
 
 def new_pool(workers: int = 1) -> ProcessPoolExecutor:
