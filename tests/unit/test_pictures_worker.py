@@ -40,6 +40,10 @@ def test_a_killed_bot_leaves_no_picture_worker_behind() -> None:
     bot.send_signal(signal.SIGKILL)
     bot.wait(timeout=30)
     deadline = time.monotonic() + 30
-    while alive(worker):  # the worker checks for its parent every second
-        assert time.monotonic() < deadline, f"worker {worker} outlived the killed bot"
-        time.sleep(0.05)
+    try:
+        while alive(worker):  # the worker checks for its parent every second
+            assert time.monotonic() < deadline, f"worker {worker} outlived the killed bot"
+            time.sleep(0.05)
+    finally:
+        if alive(worker):  # failed: leave no orphan on the machine
+            os.kill(worker, signal.SIGKILL)
