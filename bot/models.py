@@ -72,6 +72,10 @@ class Event(Stored):
     longitude: float | None = field(metadata=spec(edit=True, low=-180, high=180))
     landing_area: str | None = field(metadata=spec(edit=True, fact=True, max_length=200))
     distance_km: float | None = field(metadata=spec(edit=True, fact=True, low=0, high=MAX_KM))
+    #: What the launching state says it flew, beside what others assessed (`distance_km`).
+    claimed_distance_km: float | None = field(
+        default=None, metadata=spec(edit=True, fact=True, low=0, high=MAX_KM)
+    )
     apogee_km: float | None = field(metadata=spec(edit=True, fact=True, low=0, high=MAX_KM))
     outcome: str = field(
         metadata=spec(edit=True, fact=True, required=True, blank="unknown", choices=OUTCOMES)
