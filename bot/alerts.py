@@ -6,7 +6,9 @@ holds. Only a subscription's own mention role may ever be pinged.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +16,7 @@ import discord
 
 from bot.embeds import COLOURS, NEUTRAL, content, embed
 from bot.i18n import _
-from bot.models import FACT_FIELDS, Event, Reaction, Subscription
+from bot.models import FACT_FIELDS, Event, Reaction, Revision, Subscription
 from bot.render import clip, md
 
 CORRECTED = 0xF1C40F
@@ -118,6 +120,43 @@ def alert(event: Event, sub: Subscription | None, *, corrected: bool = False) ->
 def needs_notice(fields: list[str]) -> bool:
     """A change of fact gets a notice; a summary-only (or wording) edit does not."""
     return any(f in FACT_FIELDS or f == "date" for f in fields)
+
+
+def changes(revisions: Sequence[Revision], after: int, upto: int) -> list[dict[str, Any]]:
+    """What changed after revision `after` up to `upto` (what the edited alert shows now),
+    for the notice: each field once, from its first old value to its last new one; dates
+    and sources in readable form."""
+    merged: dict[str, dict[str, Any]] = {}
+    for r in revisions:
+        if not after < r.revision <= upto or r.field in (
+            "date_precision",
+            "created",
+            "retraction_reason",
+        ):
+            continue
+        if r.field in merged:
+            merged[r.field]["new"] = r.new
+        else:
+            merged[r.field] = {"field": r.field, "old": r.old, "new": r.new}
+    out = []
+    for change in merged.values():
+        old, new = change["old"], change["new"]
+        if old == new:
+            continue
+        if change["field"] == "sources":
+            old, new = _source_titles(old), _source_titles(new)
+        out.append({"field": change["field"], "old": old, "new": new})
+    return out
+
+
+def _source_titles(value: str | None) -> str | None:
+    if not value:
+        return None
+    items = json.loads(value)
+    return (
+        "; ".join(s.get("title") or s.get("publisher") or s.get("url") or "?" for s in items)
+        or None
+    )
 
 
 def notice(event: Event, kind: str, changes: list[dict[str, Any]]) -> Post:
