@@ -37,7 +37,6 @@ from bot.i18n import _, ngettext
 from bot.models import Delivery, Event, Subscription
 from bot.pacing import Pacer
 from bot.sending import (
-    BROKEN_CODES,
     Broken,
     Outcome,
     Postpone,
