@@ -9,7 +9,8 @@ from typing import Any
 
 from bot import services
 from bot.client import LaunchWatch
-from bot.sandbox import MODERATOR_USER_ID, SANDBOX_GUILD_ID, Emulator
+from bot.emulator.api import Emulator
+from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID
 from bot.services import Scope
 from tests.e2e.support import settled, shown
 
