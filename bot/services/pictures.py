@@ -141,8 +141,7 @@ def event_map(event: Event) -> EventMapSpec | None:
         located(event),
         title=_words("event_map", event),
         distance_km=event.distance_km,
-        # The field is being added to Event (claimed_distance_km); until then there is none.
-        claimed_distance_km=getattr(event, "claimed_distance_km", None),
+        claimed_distance_km=event.claimed_distance_km,
         event_id=event.id,
         revision=event.revision,
     )

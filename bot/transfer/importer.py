@@ -37,13 +37,14 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot import validation
 from bot.errors import LaunchWatchError, ValidationError
-from bot.models import Event, Reaction
+from bot.fields import specs
+from bot.i18n import N_, _
+from bot.models import EVENT_DEFAULTS, Event, Reaction, differs
 from bot.services import (
     Scope,
     TimelineFilter,
@@ -66,15 +67,16 @@ class Format:
     """A file format `import_file` reads: its parser, and what it is (for `--format`'s help)."""
 
     parse: Callable[[str, Path], Parsed]
+    #: Marked for the catalogue; translate where shown, `_(fmt.what)`.
     what: str
 
 
 #: Every import format, by the name `db import --format` takes: the CLI's choices and help
 #: are read from here, so a new format is one parser and one line (docs/contributing.md).
 FORMATS: dict[str, Format] = {
-    "cns": Format(cns.parse, "the CNS North Korea Missile Test Database"),
-    "csv": Format(records.parse_csv, "our CSV export (events)"),
-    "json": Format(records.parse_json, "our JSON export (events and reactions)"),
+    "cns": Format(cns.parse, N_("the CNS North Korea Missile Test Database")),
+    "csv": Format(records.parse_csv, N_("our CSV export (events)")),
+    "json": Format(records.parse_json, N_("our JSON export (events and reactions)")),
 }
 
 #: A write transaction of an import holds the store's write lock for about this long at
@@ -90,7 +92,7 @@ MAX_BATCH = 5000
 #: Fields a row cannot be imported without: a bad one skips the row.
 _ESSENTIAL = ("date", "category", "external_id")
 #: Fields `validation.event` fills in itself when blank.
-_DEFAULTED = ("outcome", "confidence", "region")
+_DEFAULTED = tuple(EVENT_DEFAULTS)
 
 #: The fields `find_reaction_by_content` compares: two reactions alike in these are one
 #: statement, whatever else differs.
@@ -129,9 +131,15 @@ class ImportReport:
     warnings: list[ImportWarning] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"imported {self.imported}, updated {self.updated}, "
-            f"skipped {self.skipped}, unchanged {self.unchanged}, warned {self.warned}"
+        return _(
+            "imported {imported}, updated {updated}, skipped {skipped}, unchanged {unchanged}, "
+            "warned {warned}"
+        ).format(
+            imported=self.imported,
+            updated=self.updated,
+            skipped=self.skipped,
+            unchanged=self.unchanged,
+            warned=self.warned,
         )
 
 
@@ -239,12 +247,15 @@ class _Importer:
         if key is None:
             raise ValidationError(
                 "external_id",
-                "is empty; give every row a unique id (such as sheet:12) so importing the "
-                "file again updates the event instead of adding a copy.",
+                _(
+                    "is empty; give every row a unique id (such as sheet:12) so importing the "
+                    "file again updates the event instead of adding a copy."
+                ),
             )
         if key in self.seen:
             raise ValidationError(
-                "external_id", f"{key} is on an earlier row of this file too; ids must be unique."
+                "external_id",
+                _("{id} is on an earlier row of this file too; ids must be unique.").format(id=key),
             )
         self.seen.add(key)
         existing = self.by_key.get(key) or self._same_guild_origin(key, row)
@@ -297,8 +308,10 @@ class _Importer:
         if existing.retracted:
             raise ValidationError(
                 "confidence",
-                f"event {existing.id} ({key}) is retracted in this server; an import does not "
-                "change a retracted event. Add a new event instead.",
+                _(
+                    "event {id} ({key}) is retracted in this server; an import does not change a "
+                    "retracted event. Add a new event instead."
+                ).format(id=existing.id, key=key),
             )
         event, changed = await update_event_fields(
             self.store, self.scope, existing.id, raw, alert=self.alert, notes=notes
@@ -335,7 +348,7 @@ class _Importer:
         return {
             f: text
             for f, text in notes.items()
-            if last.get(f) != text or _differs(current.get(f), values.get(f))
+            if last.get(f) != text or differs(current.get(f), values.get(f))
         }
 
     async def _flush(self) -> None:
@@ -413,8 +426,9 @@ class _Importer:
             if event is None:
                 raise ValidationError(
                     "event_external_id",
-                    f"no event {row.event_external_id} in this file or this server; "
-                    "import its event first.",
+                    _("no event {id} in this file or this server; import its event first.").format(
+                        id=row.event_external_id
+                    ),
                 )
             raw["event_id"] = event.id
         values, sources = validation.reaction(raw)
@@ -431,9 +445,11 @@ class _Importer:
         if near is not None and near not in self.claimed:
             raise ValidationError(
                 "reaction",
-                f"reaction {near} says the same but differs in its other fields or sources; "
-                "reactions are not changed by an import: remove it with /reaction remove "
-                "and import again.",
+                _(
+                    "reaction {id} says the same but differs in its other fields or sources; "
+                    "reactions are not changed by an import: remove it with /reaction remove and "
+                    "import again."
+                ).format(id=near),
             )
         reaction = await add_reaction(self.store, self.scope, raw)
         self._keep(reaction)
@@ -481,7 +497,7 @@ def _without(raw: dict[str, Any], fields: Mapping[str, str], existing: Event | N
 
 
 #: Event fields `_without` may copy from a stored event.
-_STORED = frozenset(Event.__dataclass_fields__) - {"date", "sources"}
+_STORED = frozenset(specs(Event)) - {"date", "sources"}
 
 
 def _validated(raw: dict[str, Any], existing: Event | None, reason: str | None) -> Validated:
@@ -522,7 +538,7 @@ def _same(
     """Would these validated values leave the event as it is? (As `_apply` compares.)"""
     current = event.as_record()
     for column, new in values.items():
-        if column != "confidence" and _differs(current.get(column), new):
+        if column != "confidence" and differs(current.get(column), new):
             return False
     if reason is not None:
         if not event.retracted or event.retraction_reason != reason:
@@ -530,17 +546,6 @@ def _same(
     elif event.confidence != values["confidence"]:
         return False
     return [s.as_dict() for s in event.sources] == sources
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, int | float) and isinstance(new, int | float):
-        return float(old) != float(new)
-    if isinstance(old, str) and isinstance(new, str) and old.endswith("Z"):
-        try:
-            return datetime.fromisoformat(old) != datetime.fromisoformat(new)
-        except ValueError:
-            return old != new
-    return bool(old != new)
 
 
 def _content(values: Mapping[str, Any]) -> tuple[Any, ...]:
