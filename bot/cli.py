@@ -132,25 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(func=cmd_events_list)
 
     chart = events.add_parser(
-        "chart", help="a bar chart of launches per month, quarter or year, as a PNG"
+        "chart", help=_("a bar chart of launches per month, quarter or year, as a PNG")
     )
     _picture_filters(chart)
-    chart.add_argument("--actor", metavar="A", help="only launches by this actor, e.g. DPRK")
+    chart.add_argument("--actor", metavar="A", help=_("only launches by this actor, e.g. DPRK"))
     chart.add_argument(
         "--by",
         choices=list(PERIODS),
-        help="one bar per month, quarter or year (default: whichever suits the period)",
+        help=_("one bar per month, quarter or year (default: whichever suits the period)"),
     )
     chart.add_argument(
         "--count",
         choices=list(COUNT_MODES),
         default="events",
-        help="count launches (default) or the missiles they fired",
+        help=_("count launches (default) or the missiles they fired"),
     )
     chart.set_defaults(func=cmd_events_chart)
 
     sites = events.add_parser(
-        "map", help="a map of every launch site, sized by launches and divided by category"
+        "map", help=_("a map of every launch site, sized by launches and divided by category")
     )
     _picture_filters(sites)
     sites.set_defaults(func=cmd_events_map)
@@ -180,11 +180,13 @@ def _guild(p: argparse.ArgumentParser) -> None:
 
 
 def _picture_filters(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--since", metavar="DATE", help="from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    p.add_argument("--until", metavar="DATE", help="up to this date, inclusive")
-    p.add_argument("--category", metavar="C", help="e.g. cruise_missile, icbm")
     p.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", required=True, help="the PNG to write"
+        "--since", metavar="DATE", help=_("from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    )
+    p.add_argument("--until", metavar="DATE", help=_("up to this date, inclusive"))
+    p.add_argument("--category", metavar="C", help=_("e.g. cruise_missile, icbm"))
+    p.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", required=True, help=_("the PNG to write")
     )
     _guild(p)
 
@@ -474,7 +476,7 @@ def _timeline_filter(args: argparse.Namespace) -> TimelineFilter:
     since = PartialDate.parse(args.since, "--since") if args.since else None
     until = PartialDate.parse(args.until, "--until") if args.until else None
     if since is not None and until is not None and since.first_day > until.last_day:
-        raise ValidationError("--until", "it is before --since; swap them.")
+        raise ValidationError("--until", _("it is before --since; swap them."))
     return TimelineFilter(
         since=since, until=until, category=args.category, actor=getattr(args, "actor", None)
     )
@@ -507,10 +509,7 @@ def _picture(
 ) -> int:
     """Draw with a renderer of the command's own (its worker process started and stopped
     here), then write the PNG; the sentence instead when there is nothing to draw."""
-    from bot.render import environment
     from bot.services.pictures import Pictures
-
-    lines = environment().get_template("cli/pictures.j2").module
 
     async def work(store: Any) -> int:
         pictures = Pictures()
@@ -524,16 +523,31 @@ def _picture(
             return 1
         picture = rendered.picture
         if picture is None:
-            print(lines.failed().strip(), file=sys.stderr)  # type: ignore[attr-defined]
+            print(
+                _(
+                    "The picture could not be drawn (the reason is logged above); nothing was written."
+                ),
+                file=sys.stderr,
+            )
             return 1
         try:
             args.output.write_bytes(picture.png)
         except OSError as exc:
             why = exc.strerror or exc
-            print(lines.unwritable(args.output, why).strip(), file=sys.stderr)  # type: ignore[attr-defined]
+            print(
+                _("Cannot write {path}: {why}").format(path=args.output, why=why), file=sys.stderr
+            )
             return 1
-        print(lines.written(args.output, rendered.title, picture).strip())  # type: ignore[attr-defined]
-        print(lines.described(picture).strip())  # type: ignore[attr-defined]
+        size = -(-len(picture.png) // 1024)
+        print(
+            _("Wrote {path} ({width}×{height} px, {size} KB): {title}").format(
+                path=args.output,
+                width=picture.width,
+                height=picture.height,
+                size=size,
+                title=rendered.title,
+            )
+        )
         return 0
 
     return _with_store(config, work)

@@ -8,7 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.embeds import COLOURS, NEUTRAL, attach, content, embed
+from bot.embeds import COLOURS, NEUTRAL, attach, embed
+from bot.i18n import _
 from bot.pictures.specs import CountMode, Period
 from bot.services import TimelineFilter
 from bot.services.pictures import Rendered
@@ -102,7 +103,12 @@ class Chart(commands.GroupCog, group_name="chart", group_description="Launches a
             return
         picture = rendered.picture
         if picture is None:
-            await interaction.followup.send(content("commands/picture_failed.j2"))
+            await interaction.followup.send(
+                _(
+                    "The picture could not be drawn just now; please try again in a moment. "
+                    "(The bot's log says what went wrong.)"
+                )
+            )
             return
         shown = embed(
             "commands/chart.j2", colour=COLOURS.get(category or "", NEUTRAL), title=rendered.title

@@ -273,7 +273,7 @@ def draw_message(
     saved: Mapping[int, Path] | None = None,
 ) -> list[str]:
     """A message under its header: reply marker, content, embeds, attachments (with where
-    each was `saved`, and its description), buttons."""
+    each was `saved`), buttons."""
     lines = [header]
     if replied is not None:
         first = plain_text(replied.content, world).split("\n")[0] or _embed_title(replied, world)
@@ -294,8 +294,6 @@ def draw_message(
         size = f"{len(attachment.content):,}"
         lines += wrap(file_words("saved", attachment.filename, size), width)
         lines.append(file_words("path", path))
-        if attachment.description:
-            lines += wrap(file_words("described", attachment.description), width, hang=0)
     lines += draw_components(message.components, width)
     return lines
 

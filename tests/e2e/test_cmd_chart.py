@@ -69,7 +69,7 @@ async def test_chart_timeline_answers_with_a_chart_its_embed_shows(
     the filter and the total, described in words."""
     result = await discord_emulator.invoke("chart timeline", {"since": "2024-01-01"})
     assert result.deferred and not result.ephemeral
-    assert title(result) == r"Launches per month, since 1 Jan 2024: 4"
+    assert title(result) == "Launches per month · since 1 Jan 2024 · 4 launches"
     [(name, _, description)] = pictures_of(result.message)
     assert name == "chart.png"
     assert description.startswith(
@@ -92,7 +92,7 @@ async def test_chart_timeline_title_names_every_filter_and_the_total(
         "count": "missiles",
     }  # fmt: skip
     result = await discord_emulator.invoke("chart timeline", options)
-    assert title(result) == "Missiles (ICBM) by dprk per quarter, 2023 to 2023: 5"
+    assert title(result) == "Missiles per quarter · 2023 to 2023 · ICBM · by dprk · 5 missiles"
     [(_, _, description)] = pictures_of(result.message)
     assert "from Q1 2023 to Q4 2023: 5 missiles in all" in description
     assert "1 launch with no reported number of missiles is counted as one" in description
@@ -103,8 +103,7 @@ async def test_chart_timeline_of_an_empty_period_is_a_sentence(
 ) -> None:
     result = await discord_emulator.invoke("chart timeline", {"since": "1990", "until": "1991"})
     assert result.content == (
-        "No launches recorded, 1990 to 1991: there is nothing to chart. Try a wider period, "
-        "or /timeline."
+        "Nothing to chart: no launches match (1990 to 1991). Try a wider period, or /timeline."
     )
     assert result.embeds == [] and result.message is not None and result.message.attachments == []
 
@@ -146,7 +145,7 @@ async def test_a_chart_is_drawn_again_only_when_the_store_changes(
     event_id = await add(charting.bot, "2024-03-18", "srbm")
     added = await discord_emulator.invoke("chart timeline", {"since": "2024"})
     assert charting.worker.drawn == 2
-    assert title(added) == "Launches per month, since 2024: 5"
+    assert title(added) == "Launches per month · since 2024 · 5 launches"
     await services.edit_event(charting.bot.store, MOD, event_id, "category", "mrbm")
     edited = await discord_emulator.invoke("chart timeline", {"since": "2024"})
     assert charting.worker.drawn == 3
@@ -166,9 +165,7 @@ async def test_chart_map_shows_every_site_of_the_period(
     await add(seeded, "2023-11-21", "space_launch", latitude=39.66, longitude=124.7)
     result = await discord_emulator.invoke("chart map", {})
     assert result.deferred and not result.ephemeral
-    assert title(result) == (
-        "Launches by launch site, all recorded: 7 launches, 4 from a known site"
-    )
+    assert title(result) == "Launch sites · all recorded · 7 launches · 4 with a known site"
     [(name, _, description)] = pictures_of(result.message)
     assert name == "sites.png"
     assert "Sunan: 2 (ICBM 2)" in description
@@ -183,7 +180,7 @@ async def test_chart_map_of_a_category_and_period(
     result = await discord_emulator.invoke(
         "chart map", {"since": "2023", "until": "2023", "category": "icbm"}
     )
-    assert title(result) == "ICBM launches by launch site, 2023 to 2023: 1 launch"
+    assert title(result) == "Launch sites · 2023 to 2023 · ICBM · 1 launch"
     assert "Sunan: 1 (ICBM 1)" in pictures_of(result.message)[0][2]
 
 
@@ -192,7 +189,7 @@ async def test_chart_map_without_a_known_site_is_a_sentence(
 ) -> None:
     result = await discord_emulator.invoke("chart map", {"until": "2024-01-31"})
     assert result.content == (
-        "None of the 3 launches (launches, up to 31 Jan 2024) has a known launch site with "
-        "a position, so there is nothing to map."
+        "Nothing to map: none of the 3 launches that match (until 31 Jan 2024) has a known "
+        "launch site with a position."
     )
     assert result.message is not None and result.message.attachments == []

@@ -90,7 +90,7 @@ async def test_an_alert_carries_its_map_drawn_once_for_every_channel(
         assert name == "map.png"
         described.add(description)
     assert described == {
-        "Map of DPRK cruise missile, 2 Feb 2024: the cruise missile launch site Kim Chaek "
+        "Map of DPRK · cruise missile · 2 Feb 2024: the cruise missile launch site Kim Chaek "
         "at 40.7°N 129.2°E, with a ring 150 km around it for the reported range."
     }
     assert running.worker.drawn == 1

@@ -196,6 +196,8 @@ CONSOLE = [
     "wait 1",
     "wait soon",
     '/launch event:"feb 14"',
+    '/launch event:"kim chaek"',
+    "/chart timeline since:2024-01-01",
     "/launch event:zzzz",
     "hello",
     "/nope",
@@ -239,6 +241,9 @@ async def test_the_console_speaks_from_the_catalogue(
         value for line in CONSOLE for _, value in re.findall(r'(\w+):"?([^"]+?)"?(?: |$)', line)
     }
     typed |= {"hello", "nope", "bogus", "since", "soon", "Nope", "bob", "nowhere", "laser"}
+    typed |= {"kim chaek"}
+    # The files the bot sent: their names, and the paths the console saved them at.
+    typed |= {"chart.png", "map.png"} | set(re.findall(r"^ +(/\S+)$", out.getvalue(), re.M))
     data = {flat(d) for d in metadata | await stored_text(seeded) | typed | {"Two missiles"}}
     # Each echoed line is what the person typed; the rest is the console's, boxes and all,
     # read as one text so that data and marks wrapped across lines are whole again.
@@ -286,6 +291,10 @@ def test_the_command_line_speaks_from_the_catalogue(
         (["events", "list"], {}),
         (["events", "list", "--category", "icbm"], {}),
         (["events", "list", "--since", "2024-13"], {}),
+        (["events", "chart", "--since", "2024", "-o", "chart.png"], {}),
+        (["events", "chart", "--until", "1990", "-o", "chart.png"], {}),
+        (["events", "map", "--since", "2024", "--until", "2023", "-o", "map.png"], {}),
+        (["events", "map", "-o", "map.png"], {}),
         (["db", "copy", "--from", "sqlite:///launchwatch.db", "--to", "sqlite:///copy.db"], {}),
         (["db", "copy", "--from", "sqlite:///launchwatch.db", "--to", "sqlite:///copy.db"], {}),
         (["db", "copy", "--from", "sqlite:///nothere.db", "--to", "sqlite:///new.db"], {}),
@@ -316,6 +325,7 @@ def test_the_command_line_speaks_from_the_catalogue(
     data = cells | {"many", "what the driver said", "SRBM, MRBM, IRBM, ICBM, SLBM, SLV, Cruise "
                     "Missile, HGV, Unknown", "Expecting property name enclosed in double quotes",
                     "nope"}  # fmt: skip
+    data |= {"chart.png", "map.png"}  # the pictures' files, as named on the command line
     # `db copy` names each table as it goes.
     tables = {"event", "reaction", "source", "subscription", "delivery"}
     problems = unread(said, data, model_identifiers(), NAMES | tables)

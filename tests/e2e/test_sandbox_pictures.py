@@ -1,5 +1,5 @@
 """The sandbox shows the pictures: the console saves each file the bot sends beside the
-store and prints where, with the picture's description."""
+store and prints where."""
 
 from __future__ import annotations
 
@@ -36,6 +36,3 @@ async def test_the_console_saves_each_picture_and_prints_its_path(tmp_path: Path
         data = await asyncio.to_thread(file.read_bytes)
         assert len(data) == int(size.replace(",", ""))
         assert Image.open(io.BytesIO(data)).format == "PNG"
-    words = " ".join(text.split())  # descriptions are wrapped
-    assert "Bar chart of launches per month" in words
-    assert "the cruise missile launch site Kim Chaek" in words

@@ -192,6 +192,15 @@ async def tour(emulator: Emulator, bot: LaunchWatch) -> list[Said]:
     await run("reactions", {"actor": "Japan", "since": "2024-01"}, user="member")
     await run("reactions", {"actor": "Nobody"}, user="member")
     await run("reactions", {"event": "4", "actor": "Nobody"}, user="member")
+    # /chart: the title and the sentences said instead of a picture (the picture's own
+    # words are drawn, and its description is bot/pictures/'s, not yet in the catalogue)
+    await run("chart timeline", {"since": "2024-01-01"}, user="member")
+    missiles = {"since": "2023", "category": "srbm", "actor": "DPRK", "by": "quarter"}
+    await run("chart timeline", {**missiles, "count": "missiles"}, user="member")
+    await run("chart timeline", {"until": "1990"}, user="member")
+    await run("chart map", user="member")
+    await run("chart map", {"since": "2023", "until": "2023"}, user="member")
+    await run("chart map", {"until": "1990"}, user="member")
     await choices("launch", {"event": "jan"}, "event")
     await choices("reaction remove", {"reaction": "japan"}, "reaction")
 

@@ -17,14 +17,14 @@ def test_events_chart_and_map_write_pngs_and_say_what_they_show(tmp_path: Path) 
     assert cli(tmp_path, "db", "seed", "--example").returncode == 0
     chart = cli(tmp_path, "events", "chart", "--since", "2024-01", "--by", "month", "-o", "c.png")
     assert chart.returncode == 0, chart.stderr
-    first, described = chart.stdout.strip().splitlines()
-    assert first.startswith("Wrote c.png (1200×700 px, ")
-    assert first.endswith("): Launches per month, since Jan 2024: 4")
-    assert described.startswith("Description: Bar chart of launches per month")
+    assert chart.stdout.startswith("Wrote c.png (1200×700 px, ")
+    assert chart.stdout.strip().endswith("): Launches per month · since Jan 2024 · 4 launches")
     sites = cli(tmp_path, "events", "map", "--category", "cruise_missile", "-o", "m.png")
     assert sites.returncode == 0, sites.stderr
     assert sites.stdout.startswith("Wrote m.png (")
-    assert "Kim Chaek: 1 (cruise missile 1)" in sites.stdout
+    assert sites.stdout.strip().endswith(
+        "): Launch sites · all recorded · cruise missile · 4 launches · 1 with a known site"
+    )
     for name in ("c.png", "m.png"):
         data = (tmp_path / name).read_bytes()
         image = Image.open(io.BytesIO(data))
@@ -36,8 +36,7 @@ def test_an_empty_period_is_a_sentence_and_no_file(tmp_path: Path) -> None:
     result = cli(tmp_path, "events", "chart", "--until", "2023", "-o", "c.png")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "No launches recorded, up to 2023: there is nothing to chart. Try a wider period, "
-        "or /timeline."
+        "Nothing to chart: no launches match (until 2023). Try a wider period, or /timeline."
     )
     assert not (tmp_path / "c.png").exists()
 
