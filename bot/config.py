@@ -76,6 +76,10 @@ def _endpoints(v: Any) -> str | None:
     return None
 
 
+def _extractor(v: Any) -> str | None:
+    return None if v in ("rules", "openai") else 'must be "rules" or "openai"'
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
     "discord": {
         "token": Key("str", ""),
@@ -104,7 +108,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "logging": {"level": Key("str", "INFO", _level)},
     "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
     "feeds": {"allow_hosts": Key("strs", [], _endpoints)},
+    "drafting": {
+        "fetch_articles": Key("bool", False),
+        "extractor": Key("str", "rules", _extractor),
+        "openai_url": Key("str", ""),
+        "openai_model": Key("str", ""),
+        "openai_api_key": Key("str", ""),
+        "openai_timeout": Key("float", 30.0, _positive),
+    },
 }
+
+#: Settings never shown in a message: a value given for them is "the value given".
+SECRETS = frozenset({"token", "openai_api_key"})
 
 _EXAMPLES = {
     "str": '"text"',
@@ -224,7 +239,7 @@ def _coerce(
     section: str, key: str, spec: Key, raw: Any, *, from_env: bool, shown: str | None = None
 ) -> Any:
     name = shown or f"[{section}] {key}"
-    secret = key == "token"
+    secret = key in SECRETS
 
     def bad(why: str) -> ConfigError:
         return ConfigError(
