@@ -266,7 +266,9 @@ def test_cli_copy_prints_tables_and_summary(
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out[:-1]] == [t for t, _ in TABLES]
     assert out[0].split()[1:] == ["4", "rows"]
-    assert out[-1].startswith("Copied ") and f"{len(TABLES)} tables" in out[-1] and source in out[-1]
+    assert (
+        out[-1].startswith("Copied ") and f"{len(TABLES)} tables" in out[-1] and source in out[-1]
+    )
 
     assert main(["db", "copy", "--from", source, "--to", target]) == 0
     capsys.readouterr()
