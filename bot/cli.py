@@ -407,7 +407,8 @@ def cmd_feeds_poll(args: argparse.Namespace, config: Config) -> int:
     from bot.services.feeds import poll_all
 
     async def work(store: Any) -> int:
-        async with Fetcher(config.get("feeds", "allow_hosts")) as fetcher:
+        allowed, timeout = config.get("feeds", "allow_hosts"), config.get("feeds", "timeout")
+        async with Fetcher(allowed, timeout=timeout) as fetcher:
             reports = await poll_all(
                 store,
                 fetcher,

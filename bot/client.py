@@ -24,7 +24,9 @@ from bot.alerts import ReactionsButton
 from bot.config import Config
 from bot.digest import DigestScheduler
 from bot.dispatch import Dispatcher
+from bot.polling import Drafting
 from bot.render import message
+from bot.review import DraftButton
 from bot.services import Scope
 from bot.tree import LaunchWatchTree
 from db import Store, open_store
@@ -67,6 +69,7 @@ class LaunchWatch(commands.AutoShardedBot):
         self.version = __version__
         self.dispatcher: Dispatcher | None = None
         self.digests: DigestScheduler | None = None
+        self.drafting: Drafting | None = None
 
     @property
     def store(self) -> Store:
@@ -90,7 +93,7 @@ class LaunchWatch(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.ensure_store()
-        self.add_dynamic_items(ReactionsButton)
+        self.add_dynamic_items(ReactionsButton, DraftButton)
         for name in extensions():
             await self.load_extension(name)
         self.scheduler.start()
@@ -103,6 +106,8 @@ class LaunchWatch(commands.AutoShardedBot):
             owns=self.owns_guild,
         )
         await self.digests.rebuild()
+        self.drafting = Drafting(self)
+        await self.drafting.start()
         self.dispatcher = Dispatcher(self, self.store, self.config)
         await self.dispatcher.start()
         if self.sync_on_start:
@@ -134,6 +139,9 @@ class LaunchWatch(commands.AutoShardedBot):
             self.dispatcher = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.drafting is not None:
+            await self.drafting.close()
+            self.drafting = None
         await super().close()
         if self._store is not None and self._owns_store:
             await self._store.close()

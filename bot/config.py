@@ -107,7 +107,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "logging": {"level": Key("str", "INFO", _level)},
     "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
-    "feeds": {"allow_hosts": Key("strs", [], _endpoints)},
+    "feeds": {"allow_hosts": Key("strs", [], _endpoints), "timeout": Key("float", 10.0, _positive)},
     "drafting": {
         "fetch_articles": Key("bool", False),
         "extractor": Key("str", "rules", _extractor),

@@ -103,6 +103,30 @@ class Settings(
         )
         await self._done(interaction, "commands/settings_log_channel.j2", channel=channel)
 
+    @app_commands.command(
+        name="review-channel",
+        description="Where drafts from feeds and /draft are posted for review",
+    )
+    @app_commands.describe(
+        channel="A channel moderators read; drafts wait in /draft list without one"
+    )
+    async def review_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        from bot.services.drafts import set_review_channel
+        from commands.alerts import missing_permissions
+
+        assert interaction.guild is not None
+        missing = missing_permissions(channel, interaction.guild.me, None)
+        if missing:
+            raise ValidationError(
+                "channel", content("commands/review_missing.j2", channel=channel, missing=missing)
+            )
+        await set_review_channel(self.bot.store, self.bot.scope(interaction), channel.id)
+        if self.bot.drafting is not None:
+            await self.bot.drafting.post()  # drafts that were waiting go there now
+        await self._done(interaction, "commands/settings_review_channel.j2", channel=channel)
+
 
 async def setup(bot: LaunchWatch) -> None:
     await bot.add_cog(Settings(bot))

@@ -375,7 +375,7 @@ async def edit_draft(
         if row is None or row["guild_id"] != scope.guild_id:
             raise NotFound("draft", draft_id)
         current = Draft.from_row(row)
-        _still_pending(current)
+        still_pending(current)
         fields = dict(current.fields)
         for key, value in values.items():
             text = None if value is None else str(value).strip()
@@ -400,7 +400,7 @@ async def edit_draft(
         return await _get(q, current.id)
 
 
-def _still_pending(found: Draft) -> None:
+def still_pending(found: Draft) -> None:
     if not found.pending:
         raise ValidationError("draft", render("review/already_decided.j2", draft=found))
 
@@ -414,7 +414,7 @@ async def _claim(store: Store, scope: Scope, draft_id: int, status: str, stamp: 
         if row is None or row["guild_id"] != scope.guild_id:
             raise NotFound("draft", draft_id)
         if not await drafts.decide(int(draft_id), status, scope.user_id, stamp):
-            _still_pending(Draft.from_row(row))
+            still_pending(Draft.from_row(row))
         return await _get(q, int(draft_id))
 
 
