@@ -76,6 +76,10 @@ def _endpoints(v: Any) -> str | None:
     return None
 
 
+def _port(v: Any) -> str | None:
+    return None if 0 <= v <= 65535 else "must be a TCP port, 1 to 65535 (0: any free port)"
+
+
 def _extractor(v: Any) -> str | None:
     return None if v in ("rules", "openai") else 'must be "rules" or "openai"'
 
@@ -106,7 +110,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "default_digest_time": Key("str", "08:00", _clock),
     },
     "logging": {"level": Key("str", "INFO", _level)},
-    "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
+    "sandbox": {
+        "db": Key("str", "sandbox.db"),
+        "settle": Key("float", 0.3, _positive),
+        "feed_port": Key("int", 8765, _port),
+    },
     "feeds": {"allow_hosts": Key("strs", [], _endpoints), "timeout": Key("float", 10.0, _positive)},
     "drafting": {
         "fetch_articles": Key("bool", False),
