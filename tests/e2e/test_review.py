@@ -32,7 +32,7 @@ from tests.e2e.drafting_support import (
     wait_drafts,
 )
 from tests.e2e.support import settled, shown, until
-from tests.unit.drafts_support import SEOUL, TOKYO, WEATHER, rss
+from tests.unit.drafts_support import SEOUL, TOKYO, WEATHER, Story, rss
 from tests.unit.feeds_support import FeedServer, feed_server
 
 MOD = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
@@ -270,3 +270,24 @@ async def test_without_a_review_channel_drafts_wait_in_draft_list(
     await until(lambda: bool(opened.message and opened.message.components == []))
     assert len(await events(bot)) == 1
     assert REVIEW_CHANNEL_ID not in {m.channel_id for m in discord_emulator.store.created}
+
+
+async def test_feed_text_on_a_card_cannot_ping_or_break_the_layout(
+    discord_emulator: Emulator, bot: LaunchWatch, server: FeedServer
+) -> None:
+    """A hostile item: its words reach the card as text, never as a ping or Markdown."""
+    hostile = Story(
+        "hostile-1",
+        "North Korea fires ballistic missile @everyone",
+        "North Korea fired a short-range ballistic missile on Monday, **@here** <@&1> said"
+        " [click](https://evil.example) `code` ||spoiler||.",
+        SEOUL.published,
+    )
+    server.serve("/rss", rss([hostile]))
+    await set_up(discord_emulator, server)
+    (card,) = await wait_cards(discord_emulator, 1)
+    raw = text_of(card)
+    assert "short\\-range ballistic missile" in raw  # the sentence is there, escaped
+    assert "@everyone" not in raw and "@here" not in raw and "<@&1>" not in raw
+    assert "**@" not in raw and "[click](" not in raw and "||spoiler||" not in raw
+    assert card.pings.nobody

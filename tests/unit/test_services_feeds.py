@@ -4,18 +4,20 @@ items drafted, failures backed off and a failing feed marked broken with its rea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from bot.drafting import Drafts
 from bot.errors import NotFound, ValidationError
 from bot.feeds import DEFAULT_TERMS, Backoff, Fetcher
 from bot.services import Scope
 from bot.services.context import now_iso
-from bot.services.drafts import list_drafts
+from bot.services.drafts import list_drafts, rules_extractor
 from bot.services.feeds import (
     add_feed,
     change_watch_terms,
@@ -184,6 +186,51 @@ class TestPoll:
             {"item_key": "guid:tag:news.example,2024:seoul-1", "matched": 0},
             {"item_key": "guid:tag:news.example,2024:weather-1", "matched": 1},
         ]
+        assert await list_drafts(store, scope) == []  # the launch matched no term of theirs
+
+    async def test_a_seen_item_is_not_read_again(
+        self, store: Store, scope: Scope, server: FeedServer, fetcher: Fetcher
+    ) -> None:
+        """The next poll skips what was seen before drafting anything: the extractor is not
+        asked again (a feed keeps old items for weeks)."""
+        read: list[str] = []
+
+        async def counting(text: str, published: date) -> Drafts:
+            read.append(text)
+            return await rules_extractor(text, published)
+
+        server.serve("/rss", rss([SEOUL, WEATHER]))
+        feed = await add_feed(store, scope, server.url("/rss"))
+        await poll_feed(store, fetcher, feed.id, extractor=counting, now=NOW)
+        assert len(read) == 1
+        server.serve("/rss", rss([SEOUL, TOKYO, WEATHER]))
+        again = await poll_feed(store, fetcher, feed.id, extractor=counting, now=NOW)
+        assert (again.new, len(read)) == (1, 2) and read[1].startswith(TOKYO.title)
+
+    async def test_two_polls_at_once_draft_an_item_once(
+        self, store: Store, scope: Scope, server: FeedServer, fetcher: Fetcher
+    ) -> None:
+        """Both polls read the item as new (the bot's job and `feeds poll --once`); the
+        first to record it as seen drafts it, the other drops its draft."""
+        both = asyncio.Event()
+        arrived = 0
+
+        async def slow(text: str, published: date) -> Drafts:
+            nonlocal arrived
+            arrived += 1
+            if arrived == 2:
+                both.set()
+            await both.wait()
+            return await rules_extractor(text, published)
+
+        server.serve("/rss", rss([SEOUL]))
+        feed = await add_feed(store, scope, server.url("/rss"))
+        first, second = await asyncio.gather(
+            poll_feed(store, fetcher, feed.id, extractor=slow, now=NOW),
+            poll_feed(store, fetcher, feed.id, extractor=slow, now=NOW),
+        )
+        assert sorted([first.new, second.new]) == [0, 1]
+        assert len(await list_drafts(store, scope)) == 1
 
     async def test_two_outlets_reporting_one_launch_make_one_draft_with_both_sources(
         self, store: Store, scope: Scope, server: FeedServer, fetcher: Fetcher
