@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.drafting import Drafts
+from bot.drafting.articles import fetch_article
 from bot.errors import NotFound, ValidationError
 from bot.feeds import DEFAULT_TERMS, Backoff, Fetcher
 from bot.services import Scope
@@ -31,7 +32,7 @@ from bot.services.feeds import (
 )
 from db import Store
 from tests.conftest import GUILD, MODERATOR, OTHER_GUILD
-from tests.unit.drafts_support import SEOUL, TOKYO, WEATHER, rss
+from tests.unit.drafts_support import SEOUL, TOKYO, WEATHER, Story, rss
 from tests.unit.feeds_support import FeedServer, feed_server
 
 NOW = datetime(2024, 3, 18, 12, 0, tzinfo=UTC)
@@ -206,6 +207,31 @@ class TestPoll:
         server.serve("/rss", rss([SEOUL, TOKYO, WEATHER]))
         again = await poll_feed(store, fetcher, feed.id, extractor=counting, now=NOW)
         assert (again.new, len(read)) == (1, 2) and read[1].startswith(TOKYO.title)
+
+    async def test_with_fetch_articles_an_item_is_drafted_from_its_page(
+        self, store: Store, scope: Scope, server: FeedServer, fetcher: Fetcher
+    ) -> None:
+        """The summary says little; the linked page, fetched by the bot, says the rest."""
+        page = (
+            "<html><body><nav>Home</nav><article><h1>North Korea fires missiles</h1><p>"
+            + SEOUL.summary
+            + "</p><p>Officials said the launch came hours before joint drills began, and"
+            " that the missile reached an altitude of about 50 km.</p></article></body></html>"
+        )
+        server.serve("/story", page.encode(), content_type="text/html")
+        brief = Story("brief-1", "North Korea fires missiles", "More soon.", SEOUL.published,
+                      link=server.url("/story"))  # fmt: skip
+        server.serve("/rss", rss([brief]))
+        feed = await add_feed(store, scope, server.url("/rss"))
+
+        async def article(url: str) -> str | None:
+            text = await fetch_article(fetcher, url)
+            return text if isinstance(text, str) else None
+
+        await poll_feed(store, fetcher, feed.id, article=article, now=NOW)
+        (d,) = await list_drafts(store, scope)
+        assert (d.fields["launch_site"], d.fields["distance_km"]) == ("Sunan", 350)
+        assert d.sources[0]["url"] == server.url("/story")
 
     async def test_two_polls_at_once_draft_an_item_once(
         self, store: Store, scope: Scope, server: FeedServer, fetcher: Fetcher
