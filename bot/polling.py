@@ -16,15 +16,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.drafting.configured import article_reader, extractor
+from bot.embeds import content
 from bot.errors import NotFound
 from bot.feeds import Backoff, Fetcher
 from bot.feeds.models import PollReport, WatchedFeed
 from bot.review import ReviewPoster
 from bot.services import feeds as service
+from bot.services import get_settings
 from db import Store
 
 if TYPE_CHECKING:
@@ -173,9 +176,27 @@ class Drafting:
             self.poller.unschedule(feed_id)
             return None
         self.poller.after(report)
+        if report.outcome == "broken":
+            await self.tell_broken(report.feed)
         if report.drafts:
             await self.post()
         return report
+
+    async def tell_broken(self, feed: WatchedFeed) -> None:
+        """Tell the guild's log channel (`/settings log-channel`), as for a broken
+        subscription; `/feeds list` says it too."""
+        settings = await get_settings(self.store, feed.guild_id)
+        if settings.log_channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(settings.log_channel_id, guild_id=feed.guild_id)
+        try:
+            await channel.send(
+                content("feeds/broken_log.j2", feed=feed),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("cannot tell guild %s's log channel that feed %s broke: %s",
+                        feed.guild_id, feed.id, exc)  # fmt: skip
 
     async def post(self) -> int:
         """Post every card owed; errors are logged, the next sweep tries again."""

@@ -161,6 +161,8 @@ async def redraw(interaction: discord.Interaction, store: Store, draft: Draft) -
     message = await interaction.edit_original_response(embed=shown, view=view)
     if draft.review_message_id == message.id:
         await service.card_posted(store, draft.id, message.channel.id, message.id, draft.revision)
+    elif bot.drafting is not None:
+        await bot.drafting.post()  # decided from /draft show: its card in the channel too
 
 
 class EditModal(discord.ui.Modal):

@@ -18,11 +18,11 @@ from aiohttp import web
 
 from bot.client import LaunchWatch
 from bot.emulator.api import Emulator, InvokeResult
-from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID
-from bot.services import Scope
+from bot.sandbox.world import GENERAL_CHANNEL_ID, MODERATOR_USER_ID, SANDBOX_GUILD_ID
+from bot.services import Scope, update_settings
 from bot.services.feeds import list_feeds
 from tests.e2e.drafting_support import feeds_bot, review_emulator
-from tests.e2e.support import shown
+from tests.e2e.support import shown, until
 from tests.unit.drafts_support import SEOUL, WEATHER, rss
 from tests.unit.feeds_support import FeedServer, Handler, feed_server
 
@@ -169,10 +169,16 @@ async def test_a_redirect_to_a_private_address_breaks_the_feed_with_the_reason(
 async def test_a_literal_private_ip_is_broken_on_its_first_poll(
     discord_emulator: Emulator, bot: LaunchWatch
 ) -> None:
+    """Broken at once, shown in /feeds list, and told to the log channel."""
+    await update_settings(bot.store, SANDBOX_GUILD_ID, log_channel_id=GENERAL_CHANNEL_ID)
     await add(discord_emulator, "http://192.168.1.20/rss")
     await polled(bot)
     text = await listing(discord_emulator)
     assert "#1 · broken" in text and "192.168.1.20 is not a public internet address" in text
+    await until(lambda: bool(discord_emulator.messages(GENERAL_CHANNEL_ID)))
+    (told,) = discord_emulator.messages(GENERAL_CHANNEL_ID)
+    assert "LaunchWatch stopped reading the feed **Wire** (feed #1)" in (told.content or "")
+    assert "/feeds resume feed:1" in (told.content or "") and told.pings.nobody
 
 
 async def test_resume_reads_a_broken_feed_again(
