@@ -4,4 +4,6 @@ import sys
 
 from bot.cli import main
 
-sys.exit(main())
+# Guarded: a `spawn` worker process (bot/pictures/render.py) imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,9 @@ from typing import Any
 import discord
 
 from bot.embeds import COLOURS, NEUTRAL, content, embed
+from bot.i18n import _
 from bot.models import FACT_FIELDS, Event, Reaction, Subscription
+from bot.render import clip, md
 
 CORRECTED = 0xF1C40F
 RETRACTED = 0x2C2F33
@@ -53,7 +55,7 @@ class ReactionsButton(
     def __init__(self, event_id: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Reactions",
+                label=_("Reactions"),
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"lw:reactions:{event_id}",
             )
@@ -85,6 +87,13 @@ def _buttons(event: Event) -> discord.ui.View:
     return view
 
 
+def pinging(sub: Subscription | None, text: str) -> str:
+    """A post's text after its subscription's role mention, when it has one."""
+    if sub is not None and sub.mention_role_id:
+        return f"<@&{sub.mention_role_id}> {text}"
+    return text
+
+
 def alert(event: Event, sub: Subscription | None, *, corrected: bool = False) -> Post:
     """The alert for an event (as it stands now); `corrected` marks an edited original."""
     colour = (
@@ -92,9 +101,14 @@ def alert(event: Event, sub: Subscription | None, *, corrected: bool = False) ->
         if event.retracted
         else (CORRECTED if corrected else COLOURS.get(event.category, NEUTRAL))
     )
+    if event.retracted:
+        headline = _("Retracted launch report")
+    elif corrected:
+        headline = _("Corrected launch alert")
+    else:
+        headline = _("New launch alert")
     return Post(
-        content=content("alerts/alert_content.j2", event=event, sub=sub, corrected=corrected)
-        or None,
+        content=pinging(sub, headline),
         embed=embed("alerts/alert.j2", colour=colour, event=event, corrected=corrected),
         allowed_mentions=mentions_for(sub),
         view=None if event.retracted else _buttons(event),
@@ -108,9 +122,15 @@ def needs_notice(fields: list[str]) -> bool:
 
 def notice(event: Event, kind: str, changes: list[dict[str, Any]]) -> Post:
     """The short reply to the original: what changed, or that it was retracted."""
-    template = "alerts/retraction.j2" if kind == "retraction" else "alerts/correction.j2"
+    if kind == "retraction":
+        text = _(
+            "**Retracted:** the launch reported above (event #{id}) has been withdrawn. "
+            "Reason: {reason}"
+        ).format(id=event.id, reason=clip(md(event.retraction_reason), 500))
+    else:
+        text = content("alerts/correction.j2", event=event, changes=changes)
     return Post(
-        content=content(template, event=event, changes=changes),
+        content=text,
         embed=None,
         allowed_mentions=discord.AllowedMentions.none(),
     )
@@ -133,10 +153,33 @@ def digest(
     )
 
 
+def unknown_outcome(reason: str, detail: str | None = None) -> str:
+    """Why a delivery was not sent when it may already be in its channel (shown by /alerts list)."""
+    if reason == "no_history":
+        return _(
+            "Not sent: it may already be in the channel, and LaunchWatch cannot read the "
+            "channel's message history to check (it needs Read Message History there)."
+        )
+    if reason == "no_channel":
+        return _(
+            "Not sent: it may already be in the channel, and LaunchWatch cannot see the "
+            "channel to check."
+        )
+    if reason == "too_many":
+        return _(
+            "Not sent: it may already be in the channel, and too many messages were posted "
+            "there since to check."
+        )
+    return _(
+        "Not sent: it may already be in the channel, and reading the channel's messages to "
+        "check failed ({detail})."
+    ).format(detail=detail)
+
+
 def sample(sub: Subscription | None) -> Post:
     """What `/alerts test` posts: clearly a test, through the same pipeline as real alerts."""
     return Post(
-        content=content("alerts/test_content.j2", sub=sub) or None,
+        content=pinging(sub, _("Test alert from LaunchWatch")),
         embed=embed("alerts/test.j2", colour=NEUTRAL),
         allowed_mentions=mentions_for(sub),
     )

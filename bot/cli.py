@@ -17,9 +17,11 @@ from bot import __version__
 from bot.config import Config, load_config
 from bot.dates import PartialDate
 from bot.errors import ConfigError, LaunchWatchError, ValidationError
-from bot.render import message, render
+from bot.i18n import _, ngettext
+from bot.render import render
 from bot.services import Scope, TimelineFilter, list_events
 from bot.transfer import FORMATS
+from bot.transfer.importer import ImportWarning
 from db.copy import redact
 from db.store import StoreError
 
@@ -29,96 +31,102 @@ Handler = Callable[[argparse.Namespace, Config], int]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
-        description="LaunchWatch: a Discord bot for regional security alerts.",
-        epilog="With no command: run the bot when a token is configured, else the sandbox.",
+        description=_("LaunchWatch: a Discord bot for regional security alerts."),
+        epilog=_("With no command: run the bot when a token is configured, else the sandbox."),
     )
     parser.add_argument("--version", action="version", version=f"LaunchWatch {__version__}")
     parser.add_argument(
-        "--config", metavar="PATH", help="configuration file (default: ./config.toml)"
+        "--config", metavar="PATH", help=_("configuration file (default: ./config.toml)")
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="connect to Discord (needs a token)")
+    run = sub.add_parser("run", help=_("connect to Discord (needs a token)"))
     run.set_defaults(func=cmd_run)
 
     sandbox = sub.add_parser(
-        "sandbox", help="try the bot against an emulated Discord, no account needed"
+        "sandbox", help=_("try the bot against an emulated Discord, no account needed")
     )
     sandbox.add_argument(
-        "--db", metavar="PATH", help="SQLite file for the sandbox (default: [sandbox] db)"
+        "--db", metavar="PATH", help=_("SQLite file for the sandbox (default: [sandbox] db)")
     )
     sandbox.add_argument(
-        "--script", metavar="FILE", help="run the file's lines and print the transcript"
+        "--script", metavar="FILE", help=_("run the file's lines and print the transcript")
     )
     sandbox.set_defaults(func=cmd_sandbox)
 
-    db = sub.add_parser("db", help="manage the store").add_subparsers(
+    db = sub.add_parser("db", help=_("manage the store")).add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
-    upgrade = db.add_parser("upgrade", help="apply pending schema migrations")
+    upgrade = db.add_parser("upgrade", help=_("apply pending schema migrations"))
     upgrade.set_defaults(func=cmd_db_upgrade)
 
-    seed = db.add_parser("seed", help="load example data")
+    seed = db.add_parser("seed", help=_("load example data"))
     seed.add_argument(
         "--example",
         action="store_true",
         required=True,
-        help="the seed article's launches and reactions",
+        help=_("the seed article's launches and reactions"),
     )
     seed.add_argument(
-        "--alert", action="store_true", help="alert subscribed channels (default: alert nobody)"
+        "--alert", action="store_true", help=_("alert subscribed channels (default: alert nobody)")
     )
     _guild(seed)
     seed.set_defaults(func=cmd_db_seed)
 
-    imp = db.add_parser("import", help="import events (and reactions) from a file")
-    imp.add_argument("file", type=Path, help="the file to read")
+    imp = db.add_parser("import", help=_("import events (and reactions) from a file"))
+    imp.add_argument("file", type=Path, help=_("the file to read"))
     imp.add_argument(
         "--format",
         required=True,
         choices=list(FORMATS),
-        help="; ".join(f"{name}: {fmt.what}" for name, fmt in FORMATS.items()),
+        help="; ".join(f"{name}: {_(fmt.what)}" for name, fmt in FORMATS.items()),
     )
     imp.add_argument(
         "--alert",
         action="store_true",
-        help="alert subscribed channels about new events (default: alert nobody)",
+        help=_("alert subscribed channels about new events (default: alert nobody)"),
     )
     _guild(imp)
     imp.set_defaults(func=cmd_db_import)
 
-    exp = db.add_parser("export", help="export the guild's events and reactions")
+    exp = db.add_parser("export", help=_("export the guild's events and reactions"))
     exp.add_argument(
         "--format",
         required=True,
         choices=["csv", "json"],
-        help="csv: events only; json: events and reactions",
+        help=_("csv: events only; json: events and reactions"),
     )
     exp.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of standard output"
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=_("write to FILE instead of standard output"),
     )
     _guild(exp)
     exp.set_defaults(func=cmd_db_export)
 
     copy = db.add_parser(
-        "copy", help="copy the whole store into another, empty database (ids kept)"
+        "copy", help=_("copy the whole store into another, empty database (ids kept)")
     )
     copy.add_argument(
-        "--from", dest="source", required=True, metavar="URL", help="the store to read"
+        "--from", dest="source", required=True, metavar="URL", help=_("the store to read")
     )
     copy.add_argument(
-        "--to", dest="target", required=True, metavar="URL", help="an empty database to fill"
+        "--to", dest="target", required=True, metavar="URL", help=_("an empty database to fill")
     )
     copy.set_defaults(func=cmd_db_copy)
 
-    events = sub.add_parser("events", help="read events").add_subparsers(
+    events = sub.add_parser("events", help=_("read events")).add_subparsers(
         dest="events_command", metavar="ACTION", required=True
     )
-    lst = events.add_parser("list", help="every matching event, oldest first")
-    lst.add_argument("--since", metavar="DATE", help="from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    lst.add_argument("--until", metavar="DATE", help="up to this date, inclusive")
-    lst.add_argument("--category", metavar="C", help="e.g. cruise_missile, icbm")
-    lst.add_argument("--json", action="store_true", help="print a JSON array of events")
+    lst = events.add_parser("list", help=_("every matching event, oldest first"))
+    lst.add_argument(
+        "--since", metavar="DATE", help=_("from this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    )
+    lst.add_argument("--until", metavar="DATE", help=_("up to this date, inclusive"))
+    lst.add_argument("--category", metavar="C", help=_("e.g. cruise_missile, icbm"))
+    lst.add_argument("--json", action="store_true", help=_("print a JSON array of events"))
     _guild(lst)
     lst.set_defaults(func=cmd_events_list)
 
@@ -162,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _guild(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--guild", type=int, metavar="ID", help="act for this guild (default: [network] home_guild)"
+        "--guild",
+        type=int,
+        metavar="ID",
+        help=_("act for this guild (default: [network] home_guild)"),
     )
 
 
@@ -184,6 +195,125 @@ def _with_store(
             await store.close()
 
     return asyncio.run(go())
+
+
+# -- what the command line says ------------------------------------------------------------
+
+
+def upgraded(applied: list[int], version: int) -> str:
+    if not applied:
+        return _("The store is up to date at version {version}.").format(version=version)
+    return ngettext(
+        "Applied migration {numbers}; the store is at version {version}.",
+        "Applied migrations {numbers}; the store is at version {version}.",
+        len(applied),
+    ).format(numbers=", ".join(str(n) for n in applied), version=version)
+
+
+def seeded(summary: str) -> str:
+    return _("Example data: {summary}.").format(summary=summary)
+
+
+def exported(path: Path, events: int, reactions: int) -> str:
+    return _("Exported {events} and {reactions} to {path}.").format(
+        events=ngettext("{count} event", "{count} events", events).format(count=events),
+        reactions=ngettext("{count} reaction", "{count} reactions", reactions).format(
+            count=reactions
+        ),
+        path=path,
+    )
+
+
+def at_line(line: int, text: str) -> str:
+    """A problem with one line of an imported file."""
+    return _("line {line}: {problem}").format(line=line, problem=text)
+
+
+def import_warning(w: ImportWarning) -> str:
+    """A row imported without a field, or with a lower confidence, and why."""
+    if w.demoted_from == "confirmed":
+        text = _(
+            "{field}: a confirmed event needs a source and none could be read (imported as "
+            "reported)"
+        )
+    elif w.demoted_from is not None:
+        text = _(
+            "{field}: a disputed event needs a source and none could be read (imported as reported)"
+        )
+    else:
+        text = _("{field}: {reason} (imported without it)")
+    return at_line(w.line, text.format(field=w.field, reason=w.reason))
+
+
+def unreadable(path: Path, why: object) -> str:
+    return _("Cannot read {path}: {why}").format(path=path, why=why)
+
+
+def copy_progress(table: str, rows: int) -> str:
+    return f"{table:<15} " + ngettext("{count} row", "{count} rows", rows).format(count=rows)
+
+
+def store_error_text(error: StoreError, url: str, setting: str) -> str:
+    """A store that cannot be opened, reached or migrated: what is wrong, then the fix;
+    `setting` is where the person named the store (a flag, a key, a variable)."""
+    texts = {
+        "not_sqlite": _(
+            "Cannot open the store {url}: {subject} is not a SQLite database, or is damaged "
+            "({detail}). Restore it from a backup, or point {setting} at another file."
+        ),
+        "is_directory": _(
+            "Cannot open the store {url}: {subject} is a folder. Point {setting} at a file, "
+            "such as {subject}/launchwatch.db."
+        ),
+        "cannot_create": _(
+            "Cannot create the store {url} ({subject}: {detail}). Point {setting} at a file in "
+            "a folder this user can write."
+        ),
+        "newer_schema": _(
+            "The store {url} is at schema version {subject}, newer than this LaunchWatch knows "
+            "(up to {known}). Upgrade LaunchWatch, or point {setting} at another store."
+        ),
+        "migration_failed": _(
+            "Migration {subject} failed on {url}, so none of it was applied: {detail}. Point "
+            "{setting} at an empty database (or schema) if this one holds another program's "
+            "tables; else fix what the error names and start again."
+        ),
+        "unreachable": _(
+            "Cannot reach PostgreSQL at {subject} ({detail}). Start the server, or fix the host "
+            "and port in {setting}."
+        ),
+        "no_database": _(
+            'PostgreSQL has no database "{subject}" ({url}). Create it (createdb {subject}), or '
+            "fix the database name in {setting}."
+        ),
+        "no_schema": _(
+            'The schema "{subject}" does not exist ({url}). Create it (CREATE SCHEMA '
+            "{subject}), or fix ?search_path= in {setting}."
+        ),
+        "refused": _(
+            'PostgreSQL refused the user "{subject}" ({detail}). Fix the user or password in '
+            "{setting}."
+        ),
+        "no_driver": _(
+            "The PostgreSQL backend needs asyncpg: pip install 'launchwatch[postgres]', or "
+            "point {setting} at a sqlite:/// file."
+        ),
+        "unsupported": _(
+            "Cannot open the store {url}: use sqlite:///file.db or postgresql://user@host/db in "
+            "{setting}."
+        ),
+    }
+    text = texts.get(error.problem) or _("Cannot open the store {url}: {detail}. Check {setting}.")
+    return text.format(
+        url=url,
+        subject=error.subject,
+        detail=error.detail,
+        known=error.known,
+        setting=setting,
+    )
+
+
+# -- the commands ----------------------------------------------------------------------------
 
 
 def cmd_start(args: argparse.Namespace, config: Config) -> int:
@@ -208,7 +338,10 @@ def cmd_sandbox(args: argparse.Namespace, config: Config) -> int:
     try:
         from bot.sandbox.session import run_sandbox
     except ImportError:
-        print(message("no_sandbox"), file=sys.stderr)
+        no_sandbox = _(
+            "The sandbox is not available in this build; configure a token to run the bot."
+        )
+        print(no_sandbox, file=sys.stderr)
         return 2
     return run_sandbox(config, db=args.db, script=args.script)
 
@@ -220,7 +353,7 @@ def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
         store = await open_store(config.database_url, migrate=False)
         try:
             applied = await store.migrate()
-            print(message("upgraded", applied, await store.schema_version()))
+            print(upgraded(applied, await store.schema_version()))
         finally:
             await store.close()
         return 0
@@ -233,7 +366,7 @@ def cmd_db_seed(args: argparse.Namespace, config: Config) -> int:
 
     async def work(store: Any) -> int:
         report = await seed_example(store, _scope(args, config), alert=args.alert)
-        print(message("seeded", report))
+        print(seeded(report.summary()))
         return 0
 
     return _with_store(config, work)
@@ -248,11 +381,11 @@ def cmd_db_import(args: argparse.Namespace, config: Config) -> int:
                 store, _scope(args, config), args.file, args.format, alert=args.alert
             )
         except UnreadableFile as exc:
-            print(message("unreadable", args.file, exc), file=sys.stderr)
+            print(unreadable(args.file, exc), file=sys.stderr)
             return 1
-        said = [(line, message("problem", line, reason)) for line, reason in report.problems]
-        said += [(w.line, message("warning", w)) for w in report.warnings]
-        for _, text in sorted(said, key=lambda pair: pair[0]):
+        said = [(line, at_line(line, reason)) for line, reason in report.problems]
+        said += [(w.line, import_warning(w)) for w in report.warnings]
+        for _line, text in sorted(said, key=lambda pair: pair[0]):
             print(text, file=sys.stderr)
         print(report.summary())
         return 0
@@ -271,14 +404,8 @@ def cmd_db_export(args: argparse.Namespace, config: Config) -> int:
         args.output.write_text(text, encoding="utf-8")
         async with store.read() as q:
             counts = await q.counts([_scope(args, config).guild_id])
-        print(
-            message(
-                "exported",
-                args.output,
-                counts["event"],
-                counts["reaction"] if args.format == "json" else 0,
-            )
-        )
+        reactions = counts["reaction"] if args.format == "json" else 0
+        print(exported(args.output, counts["event"], reactions))
         return 0
 
     return _with_store(config, work)
@@ -286,23 +413,30 @@ def cmd_db_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_db_copy(args: argparse.Namespace, config: Config) -> int:
     """Copy a store to another database, printing each table as it is done."""
-    from bot.render import environment
     from db.copy import TABLES, CopyRefused, copy_database, redact
 
-    lines = environment().get_template("cli/copy.j2").module
-
     def progress(table: str, rows: int) -> None:
-        print(lines.table(table, rows).strip(), flush=True)  # type: ignore[attr-defined]
+        print(copy_progress(table, rows), flush=True)
 
     try:
         copied = asyncio.run(copy_database(args.source, args.target, progress))
     except CopyRefused as exc:
-        print(lines.refused(exc).strip(), file=sys.stderr)  # type: ignore[attr-defined]
+        print(_("Nothing copied: {why}.").format(why=exc), file=sys.stderr)
         return 1
-    summary = lines.copied(  # type: ignore[attr-defined]
-        sum(copied.values()), len(TABLES), redact(args.source), redact(args.target)
+    total = sum(copied.values())
+    summary = ngettext(
+        "Copied {count} row in {tables} tables from {source} to {target}; every id is kept.",
+        "Copied {count} rows in {tables} tables from {source} to {target}; every id is kept.",
+        total,
     )
-    print(summary.strip())
+    print(
+        summary.format(
+            count=total,
+            tables=len(TABLES),
+            source=redact(args.source),
+            target=redact(args.target),
+        )
+    )
     return 0
 
 
@@ -336,7 +470,7 @@ def cmd_drafts_from_text(args: argparse.Namespace, config: Config) -> int:
     try:
         text = args.file.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        print(message("unreadable", args.file, exc.strerror or exc), file=sys.stderr)
+        print(unreadable(args.file, exc.strerror or exc), file=sys.stderr)
         return 1
     day = published.first_day if published else datetime.now(UTC).date()
     drafts = draft(text, day)
@@ -441,17 +575,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
+        print(_("config: {key}: {fix}").format(key=exc.key, fix=exc.fix), file=sys.stderr)
         return 2
     handler: Handler = getattr(args, "func", cmd_start)
     try:
         return handler(args, config)
     except ValidationError as exc:
-        print(message("invalid", exc), file=sys.stderr)
+        print(f"{exc.field}: {exc.fix}", file=sys.stderr)
         return 2
     except StoreError as exc:  # as a bad setting: one line, the fix, exit 2
         setting = store_setting(args, config, exc.url)
-        print(message("store_error", exc, redact(exc.url), setting), file=sys.stderr)
+        print(store_error_text(exc, redact(exc.url), setting), file=sys.stderr)
         return 2
     except LaunchWatchError as exc:
         print(str(exc), file=sys.stderr)

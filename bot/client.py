@@ -24,8 +24,8 @@ from bot.alerts import ReactionsButton
 from bot.config import Config
 from bot.digest import DigestScheduler
 from bot.dispatch import Dispatcher
+from bot.i18n import _
 from bot.polling import Drafting
-from bot.render import message
 from bot.review import DraftButton
 from bot.services import Scope
 from bot.tree import LaunchWatchTree
@@ -208,7 +208,12 @@ async def reach_discord(bot: LaunchWatch, token: str, stop: asyncio.Event) -> bo
             if not isinstance(exc, UNREACHABLE) or bot.user is not None:
                 raise
             why = " ".join(str(exc).split()) or type(exc).__name__
-            log.warning(message("discord_unreachable", where, why, delay))
+            log.warning(
+                _(
+                    "Cannot reach Discord at {where} ({why}); trying again in {delay} s. Check "
+                    "this machine's network, proxy or firewall; stop with Ctrl+C or SIGTERM."
+                ).format(where=where, why=why, delay=f"{delay:g}")
+            )
             # static_login opened an aiohttp session for this try; close it (with its
             # connector, which it owns) so the next try starts clean and none is leaked.
             await bot.http.close()
@@ -219,7 +224,9 @@ async def reach_discord(bot: LaunchWatch, token: str, stop: asyncio.Event) -> bo
             return False
         delay, tries = min(delay * 2, LAST_RETRY), tries + 1
     if tries > 1:
-        log.info(message("discord_reached", where, tries))
+        log.info(
+            _("Reached Discord at {where} after {tries} tries.").format(where=where, tries=tries)
+        )
     return True
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError, ValidationError
+from bot.i18n import N_, _
 from bot.sandbox.world import SANDBOX_GUILD_ID
 from bot.validation import clock_time
 
@@ -33,36 +34,40 @@ class Key:
 
 
 def _positive(v: Any) -> str | None:
-    return None if v > 0 else "must be greater than 0"
+    return None if v > 0 else _("must be greater than 0")
 
 
 def _clock(v: Any) -> str | None:
     try:
-        return None if clock_time("time", v) == v else "must be a time as HH:MM, e.g. 08:00"
+        return None if clock_time("time", v) == v else _("must be a time as HH:MM, e.g. 08:00")
     except ValidationError:
-        return "must be a time as HH:MM, e.g. 08:00"
+        return _("must be a time as HH:MM, e.g. 08:00")
 
 
 def _level(v: Any) -> str | None:
     ok = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
-    return None if str(v).upper() in ok else "must be one of " + ", ".join(sorted(ok))
+    return (
+        None
+        if str(v).upper() in ok
+        else _("must be one of {values}").format(values=", ".join(sorted(ok)))
+    )
 
 
 def _db_url(v: Any) -> str | None:
     ok = v.startswith(("sqlite:///", "postgresql://", "postgres://"))
-    return None if ok else "must look like sqlite:///launchwatch.db or postgresql://user@host/db"
+    return None if ok else _("must look like sqlite:///launchwatch.db or postgresql://user@host/db")
 
 
 def _timezone(v: Any) -> str | None:
     try:
         ZoneInfo(v)
     except (ZoneInfoNotFoundError, ValueError):
-        return "must be an IANA time zone such as UTC or Asia/Seoul"
+        return _("must be an IANA time zone such as UTC or Asia/Seoul")
     return None
 
 
 def _shard_count(v: Any) -> str | None:
-    return None if v >= 0 else "must be 0 (let Discord decide) or a shard count"
+    return None if v >= 0 else _("must be 0 (let Discord decide) or a shard count")
 
 
 def _endpoints(v: Any) -> str | None:
@@ -188,12 +193,13 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
-                str(file), f"is not valid TOML ({exc}); compare it with config.example.toml"
+                str(file),
+                _("is not valid TOML ({why}); compare it with config.example.toml").format(why=exc),
             ) from None
     elif explicit:
         raise ConfigError(
             str(file),
-            "no such file; pass an existing file to --config, or copy config.example.toml",
+            _("no such file; pass an existing file to --config, or copy config.example.toml"),
         )
     values: dict[str, dict[str, Any]] = {
         s: {k: key.default for k, key in keys.items()} for s, keys in SCHEMA.items()
@@ -202,11 +208,12 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     for section, table in data.items():
         if section not in SCHEMA:
             raise ConfigError(
-                f"[{section}]", f"unknown section; known sections: {', '.join(SCHEMA)}"
+                f"[{section}]",
+                _("unknown section; known sections: {sections}").format(sections=", ".join(SCHEMA)),
             )
         if not isinstance(table, dict):
             raise ConfigError(
-                f"[{section}]", "must be a table, like [section] followed by key = value lines"
+                f"[{section}]", _("must be a table, like [section] followed by key = value lines")
             )
         for key, raw in table.items():
             spec = _key(section, key)
@@ -231,15 +238,20 @@ def _split_env(rest: str) -> tuple[str, str]:
             return section, lowered[len(section) + 1 :]
     raise ConfigError(
         "LAUNCHWATCH_" + rest,
-        "unknown setting; variables are LAUNCHWATCH_<SECTION>_<KEY> with a section of "
-        + ", ".join(SCHEMA),
+        _(
+            "unknown setting; variables are LAUNCHWATCH_<SECTION>_<KEY> with a section of "
+            "{sections}"
+        ).format(sections=", ".join(SCHEMA)),
     )
 
 
 def _key(section: str, key: str, shown: str | None = None) -> Key:
     if key not in SCHEMA[section]:
         known = ", ".join(SCHEMA[section])
-        raise ConfigError(shown or f"[{section}] {key}", f"unknown key; [{section}] takes {known}")
+        raise ConfigError(
+            shown or f"[{section}] {key}",
+            _("unknown key; [{section}] takes {keys}").format(section=section, keys=known),
+        )
     return SCHEMA[section][key]
 
 
@@ -250,15 +262,17 @@ def _coerce(
     secret = key in SECRETS
 
     def bad(why: str) -> ConfigError:
-        return ConfigError(
-            name, why + (f"; for example {key} = {_EXAMPLES[spec.kind]}" if not secret else "")
-        )
+        if secret:
+            return ConfigError(name, why)
+        example = _("{why}; for example {key} = {value}")
+        return ConfigError(name, example.format(why=why, key=key, value=_EXAMPLES[spec.kind]))
 
     try:
         value = _convert(spec.kind, raw, from_env)
     except (TypeError, ValueError):
-        shown_raw = "the value given" if secret else repr(raw)
-        raise bad(f"expected {_describe(spec.kind)}, got {shown_raw}") from None
+        shown_raw = _("the value given") if secret else repr(raw)
+        expected = _("expected {kind}, got {value}")
+        raise bad(expected.format(kind=_(_KINDS[spec.kind]), value=shown_raw)) from None
     if spec.check is not None:
         problem = spec.check(value)
         if problem:
@@ -305,12 +319,11 @@ def _convert(kind: str, raw: Any, from_env: bool) -> Any:
     raise AssertionError(kind)
 
 
-def _describe(kind: str) -> str:
-    return {
-        "str": "a quoted string",
-        "int": "a whole number",
-        "float": "a number",
-        "bool": "true or false",
-        "ints": "a list of whole numbers (comma-separated in the environment)",
-        "strs": "a list of quoted strings (comma-separated in the environment)",
-    }[kind]
+_KINDS = {
+    "str": N_("a quoted string"),
+    "int": N_("a whole number"),
+    "float": N_("a number"),
+    "bool": N_("true or false"),
+    "ints": N_("a list of whole numbers (comma-separated in the environment)"),
+    "strs": N_("a list of quoted strings (comma-separated in the environment)"),
+}

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from bot.errors import ValidationError
+from bot.i18n import _
 
 Precision = Literal["year", "month", "day", "minute"]
 PRECISIONS: tuple[Precision, ...] = ("year", "month", "day", "minute")
 
-_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MMZ"
 _PATTERN = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?P<z>Z|[+-]\d{2}:?\d{2})?)?)?)?$",
@@ -38,7 +38,12 @@ class PartialDate:
         raw = (value or "").strip()
         m = _PATTERN.match(raw)
         if not m:
-            raise ValidationError(field, f"'{_clip(raw)}' is not a date; use {_FORMS}.")
+            raise ValidationError(
+                field,
+                _(
+                    "'{value}' is not a date; use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MMZ."
+                ).format(value=_clip(raw)),
+            )
         y, mo, d = m["y"], m["m"], m["d"]
         try:
             if d is not None:
@@ -47,21 +52,30 @@ class PartialDate:
                 date(int(y), int(mo), 1)
         except ValueError:
             raise ValidationError(
-                field, f"'{_clip(raw)}' is not a real calendar date; use {_FORMS}."
+                field,
+                _(
+                    "'{value}' is not a real calendar date; use YYYY, YYYY-MM, YYYY-MM-DD or "
+                    "YYYY-MM-DDTHH:MMZ."
+                ).format(value=_clip(raw)),
             ) from None
         if int(y) < 1900:
-            raise ValidationError(field, "years before 1900 are not accepted.")
+            raise ValidationError(field, _("years before 1900 are not accepted."))
         if m["H"] is not None:
             try:
                 naive = datetime(
                     day.year, day.month, day.day, int(m["H"]), int(m["M"]), int(m["S"] or 0)
                 )
             except ValueError:
-                raise ValidationError(field, f"'{_clip(raw)}' has no such time of day.") from None
+                raise ValidationError(
+                    field, _("'{value}' has no such time of day.").format(value=_clip(raw))
+                ) from None
             z, offset = m["z"], _offset(m["z"])
             if z not in (None, "Z") and (int(z[-2:]) > 59 or abs(offset) > timedelta(hours=14)):
                 raise ValidationError(
-                    field, f"'{_clip(raw)}' has no such UTC offset; use Z or one such as +09:00."
+                    field,
+                    _("'{value}' has no such UTC offset; use Z or one such as +09:00.").format(
+                        value=_clip(raw)
+                    ),
                 )
             at = naive.replace(tzinfo=UTC) - offset
             return cls(at.date().isoformat(), "minute", at)
@@ -108,7 +122,10 @@ class PartialDate:
         limit = (now or datetime.now(UTC)) + timedelta(days=1)
         if (self.at > limit) if self.at is not None else (self.first_day > limit.date()):
             raise ValidationError(
-                field, f"{self.iso()} is in the future; launches are recorded after they happen."
+                field,
+                _("{date} is in the future; launches are recorded after they happen.").format(
+                    date=self.iso()
+                ),
             )
 
     def __str__(self) -> str:

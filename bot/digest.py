@@ -20,6 +20,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from bot import alerts
 from bot.models import Event, Reaction, Subscription
+from bot.render import local_day
 from bot.services.context import delivery_nonce, now_iso
 from db import Store
 
@@ -161,8 +162,8 @@ async def render_digest(
     tz = ZoneInfo(sub.timezone)
     labels = {
         "key": period,  # the footer names it: a digest is found by it in the channel
-        "label": end.astimezone(tz).strftime("%a %d %b %Y"),
-        "since_label": start.astimezone(tz).strftime("%a %d %b %H:%M"),
+        "label": local_day(end.astimezone(tz)),
+        "since_label": local_day(start.astimezone(tz), with_time=True),
     }
     return alerts.digest(sub, events, reactions, labels)
 

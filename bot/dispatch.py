@@ -38,9 +38,9 @@ import discord
 
 from bot import alerts
 from bot.config import Config
+from bot.i18n import _, ngettext
 from bot.models import Event, Subscription
 from bot.pacing import Pacer
-from bot.render import render
 from bot.services.context import now_iso
 from db import Store
 
@@ -359,7 +359,7 @@ class Dispatcher:
         except Retry as exc:
             await self._retry(row, str(exc))
         except Unknown as exc:
-            reason = render("alerts/unknown_outcome.j2", reason=exc.reason, detail=exc.detail)
+            reason = alerts.unknown_outcome(exc.reason, exc.detail)
             log.warning("delivery %s not sent: %s", row["id"], reason)
             await self._settle(row, "dead", error=reason[:500])
         except discord.HTTPException as exc:
@@ -551,7 +551,7 @@ class Dispatcher:
             raise Unknown("no_history")
         after: discord.abc.Snowflake = discord.Object(id=discord.utils.time_snowflake(since))
         own: list[discord.Message] = []
-        for _ in range(HISTORY_PAGES):
+        for _page in range(HISTORY_PAGES):
             try:
                 page: list[discord.Message] = await self._call(None, _history(channel, after))
             except Retry as exc:
@@ -693,8 +693,13 @@ class Dispatcher:
         )
         if attempts >= self.max_attempts or too_late:
             log.warning("delivery %s gave up after %d attempts: %s", row["id"], attempts, error)
+            gave_up = ngettext(
+                "gave up after {attempts} attempt: {error}",
+                "gave up after {attempts} attempts: {error}",
+                attempts,
+            )
             await self._settle(
-                row, "dead", error=f"gave up after {attempts} attempts: {error}", attempts=attempts
+                row, "dead", error=gave_up.format(attempts=attempts, error=error), attempts=attempts
             )
             return
         log.info("delivery %s failed (%s); retry %d in %.1fs", row["id"], error, attempts, delay)
@@ -712,7 +717,7 @@ class Dispatcher:
 
     async def _break(self, row: dict[str, Any], sub: Subscription, code: int) -> None:
         """Mark the subscription broken with a reason people can act on, and tell the log channel."""
-        reason = render("alerts/broken_reason.j2", code=code, reason=BROKEN_CODES[code])
+        reason = broken_reason(code)
         async with self.store.transaction() as q:
             await q.set_subscription_state(sub.id, "broken", reason)
             await q.skip_pending(sub.id, SKIPPED + "the subscription is broken")
@@ -731,7 +736,8 @@ class Dispatcher:
         log_channel = settings["log_channel_id"] if settings else None
         if not log_channel or log_channel == sub.channel_id:
             return
-        text = render("alerts/broken_log.j2", sub=sub, reason=reason)
+        text = "⚠️ " + _("Alerts to {channel} have stopped.").format(channel=f"<#{sub.channel_id}>")
+        text += " " + reason
         channel = self.client.get_partial_messageable(log_channel, guild_id=sub.guild_id)
         try:
             await self._call(
@@ -741,6 +747,26 @@ class Dispatcher:
             log.warning(
                 "could not tell log channel %s about a broken subscription: %s", log_channel, exc
             )
+
+
+def broken_reason(code: int) -> str:
+    """Why a subscription broke, from Discord's error code, and what to do about it: stored
+    with the subscription and shown in `/alerts list`."""
+    if code == 10003:
+        return _(
+            "The channel no longer exists (Discord error 10003). Unsubscribe it, or subscribe "
+            "another channel."
+        )
+    if code == 50001:
+        return _(
+            "LaunchWatch cannot see this channel (Discord error 50001 Missing Access). Give it "
+            "View Channel there, then /alerts resume."
+        )
+    return _(
+        "LaunchWatch lacks a permission in this channel (Discord error 50013 Missing "
+        "Permissions): it needs Send Messages, Embed Links and Read Message History. Grant "
+        "them, then /alerts resume."
+    )
 
 
 class _Skip(Exception):

@@ -21,10 +21,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.drafting.configured import article_reader, extractor
-from bot.embeds import content
 from bot.errors import NotFound
 from bot.feeds import Backoff, Fetcher
 from bot.feeds.models import PollReport, WatchedFeed
+from bot.i18n import _
+from bot.render import md
 from bot.review import ReviewPoster
 from bot.services import feeds as service
 from bot.services import get_settings
@@ -190,10 +191,11 @@ class Drafting:
             return
         channel = self.bot.get_partial_messageable(settings.log_channel_id, guild_id=feed.guild_id)
         try:
-            await channel.send(
-                content("feeds/broken_log.j2", feed=feed),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            told = _(
+                "LaunchWatch stopped reading the feed **{name}** (feed #{id}): {reason} Fix it, "
+                "then `/feeds resume feed:{id}`."
+            ).format(name=md(feed.label), id=feed.id, reason=md(feed.broken_reason))
+            await channel.send(told, allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as exc:
             log.warning("cannot tell guild %s's log channel that feed %s broke: %s",
                         feed.guild_id, feed.id, exc)  # fmt: skip

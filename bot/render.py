@@ -2,6 +2,11 @@
 
 Autoescape is off (the output is Markdown, not HTML); instead `md` neutralises mentions
 and Markdown in moderators' text, and `clip` cuts to Discord's limits with "…".
+
+The environment has Jinja2's i18n extension wired to `bot.i18n`: a template's sentences are
+`{% trans %}` blocks, translated by whichever catalogue is active when it renders. Words
+that filters produce (a category's label, a month's name) come from tables marked for the
+same catalogue.
 """
 
 from __future__ import annotations
@@ -15,12 +20,69 @@ from typing import Any
 import jinja2
 
 from bot.dates import PartialDate
+from bot.errors import ValidationError
+from bot.i18n import N_, _, ngettext
 from bot.text import strip_bidi
 
 _MD_SPECIAL = re.compile(r"([\\*_~`|>#\[\]()-])")
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
 ZWSP = "\u200b"
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Month and weekday names as dates show them (`30 Jan 2024`, `Mon 05 Feb`).
+MONTHS = (
+    # TRANSLATORS: abbreviated month names, as in "30 Jan 2024".
+    N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
+    N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),
+)  # fmt: skip
+# TRANSLATORS: abbreviated weekday names, as in "Mon 05 Feb 2024".
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+#: How stored values read: categories, platforms, outcomes, confidences, stances, actor
+#: kinds, subscription modes and states. A value missing here shows with `_` as a space,
+#: untranslated (`tests/unit/test_i18n.py` checks every value of `bot.models` is here).
+LABELS = {
+    "cruise_missile": N_("cruise missile"), "srbm": N_("SRBM"), "mrbm": N_("MRBM"),
+    "irbm": N_("IRBM"), "icbm": N_("ICBM"), "slbm": N_("SLBM"), "hypersonic": N_("hypersonic"),
+    "space_launch": N_("space launch"), "nuclear_test": N_("nuclear test"),
+    "artillery": N_("artillery"), "unknown": N_("unknown"), "other": N_("other"),
+    "ground": N_("ground"), "tel": N_("TEL"), "submarine": N_("submarine"), "ship": N_("ship"),
+    "aircraft": N_("aircraft"), "silo": N_("silo"),
+    "success": N_("success"), "failure": N_("failure"),
+    "disputed": N_("disputed"), "reported": N_("reported"), "confirmed": N_("confirmed"),
+    "retracted": N_("retracted"),
+    "government": N_("government"), "military": N_("military"),
+    "international_org": N_("international org"), "analyst": N_("analyst"),
+    "condemns": N_("condemns"), "concerned": N_("concerned"), "monitoring": N_("monitoring"),
+    "no_comment": N_("no comment"), "supports": N_("supports"), "assessment": N_("assessment"),
+    "instant": N_("instant"), "digest": N_("digest"), "both": N_("both"),
+    "daily": N_("daily"), "weekly": N_("weekly"),
+    "active": N_("active"), "paused": N_("paused"), "broken": N_("broken"),
+}  # fmt: skip
+
+#: An event's fields as lists and the change log name them (`Changed: distance km`).
+FIELD_NAMES = {
+    "date": N_("date"), "occurred_on": N_("occurred on"), "occurred_at": N_("occurred at"),
+    "date_precision": N_("date precision"), "actor": N_("actor"), "category": N_("category"),
+    "name": N_("name"), "count": N_("count"), "platform": N_("platform"),
+    "launch_site": N_("launch site"), "latitude": N_("latitude"), "longitude": N_("longitude"),
+    "landing_area": N_("landing area"), "distance_km": N_("distance km"),
+    "apogee_km": N_("apogee km"), "outcome": N_("outcome"), "claimed": N_("claimed"),
+    "overseen_by": N_("overseen by"), "region": N_("region"), "summary": N_("summary"),
+    "confidence": N_("confidence"), "external_id": N_("external id"),
+    "retraction_reason": N_("retraction reason"), "sources": N_("sources"),
+}  # fmt: skip
+
+#: An event's fields as a heading names them (`Distance: — → 380 km` in a correction).
+FIELD_LABELS = {
+    "date": N_("Date"), "occurred_on": N_("Date"), "occurred_at": N_("Time"),
+    "date_precision": N_("Date precision"), "actor": N_("Actor"), "category": N_("Category"),
+    "name": N_("Name"), "count": N_("Count"), "platform": N_("Platform"),
+    "launch_site": N_("Site"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
+    "landing_area": N_("Landing"), "distance_km": N_("Distance"), "apogee_km": N_("Apogee"),
+    "outcome": N_("Outcome"), "claimed": N_("Claimed"), "overseen_by": N_("Overseen by"),
+    "region": N_("Region"), "summary": N_("Summary"), "confidence": N_("Confidence"),
+    "external_id": N_("External id"), "retraction_reason": N_("Reason"),
+    "sources": N_("Sources"),
+}  # fmt: skip
 
 
 def md(value: Any) -> str:
@@ -61,20 +123,54 @@ def timestamp(value: datetime | str | None, style: str = "f") -> str:
     return "" if value is None else f"<t:{int(value.timestamp())}:{style}>"
 
 
-def pdate(value: PartialDate | None, discord: bool = True) -> str:
+def pdate(value: PartialDate | str | None, discord: bool = True) -> str:
     """A date as precise as it is known: a Discord timestamp for a known minute, else the
     plain day (`25 Jan 2024`), month (`Jan 2024`) or year: a day drawn as a timestamp
-    would shift across time zones."""
-    if value is None:
+    would shift across time zones. Stored text (`2024-01-30`, a reaction's date) reads the
+    same way as an event's date."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = PartialDate.parse(text)
+        except ValidationError:  # not a date after all: shown as stored
+            return text
     if value.at is not None:
         return timestamp(value.at) if discord else value.at.strftime("%Y-%m-%d %H:%M UTC")
     parts = value.text.split("-")
     if value.precision == "year":
         return parts[0]
+    month = _(MONTHS[int(parts[1]) - 1])
     if value.precision == "month":
-        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        # TRANSLATORS: a month, e.g. Jan 2024.
+        return _("{month} {year}").format(month=month, year=parts[0])
+    # TRANSLATORS: a day, e.g. 25 Jan 2024.
+    return _("{day} {month} {year}").format(day=int(parts[2]), month=month, year=parts[0])
+
+
+def local_day(value: datetime, with_time: bool = False) -> str:
+    """A moment as a reader's calendar shows it: `Mon 05 Feb 2024`, or `Mon 05 Feb 08:00`."""
+    weekday = _(WEEKDAYS[value.weekday()])
+    month = _(MONTHS[value.month - 1])
+    day = f"{value.day:02d}"
+    if with_time:
+        # TRANSLATORS: a day and time, e.g. Mon 05 Feb 08:00.
+        return _("{weekday} {day} {month} {time}").format(
+            weekday=weekday, day=day, month=month, time=value.strftime("%H:%M")
+        )
+    # TRANSLATORS: a day, e.g. Mon 05 Feb 2024.
+    return _("{weekday} {day} {month} {year}").format(
+        weekday=weekday, day=day, month=month, year=value.year
+    )
+
+
+def english_label(value: Any) -> str:
+    """An enum value in English, untranslated: for what Discord keeps (command choices)."""
+    if value is None:
+        return ""
+    text = str(value)
+    return LABELS.get(text, text.replace("_", " "))
 
 
 def label(value: Any) -> str:
@@ -82,9 +178,19 @@ def label(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    if text in {"srbm", "mrbm", "irbm", "icbm", "slbm", "tel"}:
-        return text.upper()
-    return text.replace("_", " ")
+    return _(LABELS[text]) if text in LABELS else text.replace("_", " ")
+
+
+def field_name(field: Any) -> str:
+    """An event field as a list names it: `distance_km` -> `distance km`."""
+    text = str(field)
+    return _(FIELD_NAMES[text]) if text in FIELD_NAMES else text.replace("_", " ")
+
+
+def field_label(field: Any) -> str:
+    """An event field as a heading names it: `distance_km` -> `Distance`."""
+    text = str(field)
+    return _(FIELD_LABELS[text]) if text in FIELD_LABELS else text.replace("_", " ")
 
 
 def urlsafe(value: Any) -> str:
@@ -120,6 +226,11 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Called at render time, so the catalogue active then answers (bot.i18n).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_, ngettext=ngettext, newstyle=True
     )
     env.filters.update(
         md=md,
@@ -128,6 +239,8 @@ def environment() -> jinja2.Environment:
         ts=timestamp,
         pdate=pdate,
         label=label,
+        field_name=field_name,
+        field_label=field_label,
         num=number,
         urlsafe=urlsafe,
     )
@@ -139,19 +252,13 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context).strip()
 
 
-def message(name: str, *args: Any, **kwargs: Any) -> str:
-    """One short line from a macro in `templates/cli/messages.j2`."""
-    module = environment().get_template("cli/messages.j2").module
-    return str(getattr(module, name)(*args, **kwargs)).strip()
-
-
 def blocks(name: str, **context: Any) -> dict[str, str]:
     """Render each `{% block %}` of a template on its own: how a template describes an
     embed (title, description, fields, footer) while staying one file of text."""
     env = environment()
     template = env.get_template(name)
     ctx = template.new_context(dict(context))
-    for _ in template.root_render_func(ctx):  # runs top-level imports and sets into ctx
+    for _item in template.root_render_func(ctx):  # runs top-level imports and sets into ctx
         pass
     return {
         key: "".join(render_block(ctx)).strip() for key, render_block in template.blocks.items()

@@ -26,6 +26,7 @@ import discord
 
 from bot.drafting.models import EDIT_FIELDS, Draft, Review
 from bot.embeds import COLOURS, NEUTRAL, embed
+from bot.i18n import N_, _
 from bot.models import EDITABLE_FIELDS
 from bot.services import drafts as service
 from bot.services import get_settings
@@ -42,24 +43,24 @@ DECIDED = {"confirmed": 0x2ECC71, "applied": 0x2ECC71, "dismissed": 0x2C2F33}
 #: The buttons of a card, by draft kind: (action, label, style).
 BUTTONS = {
     "new": (
-        ("confirm", "Confirm", discord.ButtonStyle.success),
-        ("edit", "Edit", discord.ButtonStyle.secondary),
-        ("dismiss", "Dismiss", discord.ButtonStyle.danger),
+        ("confirm", N_("Confirm"), discord.ButtonStyle.success),
+        ("edit", N_("Edit"), discord.ButtonStyle.secondary),
+        ("dismiss", N_("Dismiss"), discord.ButtonStyle.danger),
     ),
     "update": (
-        ("apply", "Apply", discord.ButtonStyle.success),
-        ("confirm", "Confirm as new", discord.ButtonStyle.secondary),
-        ("edit", "Edit", discord.ButtonStyle.secondary),
-        ("dismiss", "Dismiss", discord.ButtonStyle.danger),
+        ("apply", N_("Apply"), discord.ButtonStyle.success),
+        ("confirm", N_("Confirm as new"), discord.ButtonStyle.secondary),
+        ("edit", N_("Edit"), discord.ButtonStyle.secondary),
+        ("dismiss", N_("Dismiss"), discord.ButtonStyle.danger),
     ),
 }
 #: The Edit modal's inputs: field -> (label, placeholder, long text, max length).
 EDIT_INPUTS = {
-    "date": ("Date", "2024-01-25, 2024-01 or 2024-01-25T10:22Z (UTC)", False, 25),
-    "category": ("Category", "srbm, icbm, cruise_missile, space_launch…", False, 20),
-    "count": ("Count", "how many; empty when reports don't say", False, 5),
-    "launch_site": ("Site", "launch facility or area, e.g. Kim Chaek", False, 200),
-    "summary": ("Summary", "one or two sentences on what happened", True, 2000),
+    "date": (N_("Date"), N_("2024-01-25, 2024-01 or 2024-01-25T10:22Z (UTC)"), False, 25),
+    "category": (N_("Category"), N_("srbm, icbm, cruise_missile, space_launch…"), False, 20),
+    "count": (N_("Count"), N_("how many; empty when reports don't say"), False, 5),
+    "launch_site": (N_("Site"), N_("launch facility or area, e.g. Kim Chaek"), False, 200),
+    "summary": (N_("Summary"), N_("one or two sentences on what happened"), True, 2000),
 }
 assert tuple(EDIT_INPUTS) == EDIT_FIELDS
 
@@ -79,7 +80,7 @@ def card(review: Review) -> tuple[discord.Embed, discord.ui.View | None]:
     if not draft.pending:
         return shown, None
     view = discord.ui.View(timeout=None)
-    for action, _, _ in BUTTONS[draft.kind]:
+    for action, _label, _style in BUTTONS[draft.kind]:
         view.add_item(DraftButton(action, draft.id, draft.kind))
     return shown, view
 
@@ -108,7 +109,7 @@ class DraftButton(
         )
         super().__init__(
             discord.ui.Button(
-                label=label,
+                label=_(label),
                 style=style or discord.ButtonStyle.secondary,
                 custom_id=f"lw:draft:{action}:{draft_id}",
             )
@@ -146,9 +147,9 @@ async def decide(interaction: discord.Interaction, action: str, draft_id: int) -
     bot = cast("LaunchWatch", interaction.client)
     scope = bot.scope(interaction)
     if action == "confirm":
-        draft, _ = await service.confirm_draft(bot.store, scope, draft_id)
+        draft, _event = await service.confirm_draft(bot.store, scope, draft_id)
     elif action == "apply":
-        draft, _, _ = await service.apply_draft(bot.store, scope, draft_id)
+        draft, _event, _changed = await service.apply_draft(bot.store, scope, draft_id)
     else:
         draft = await service.dismiss_draft(bot.store, scope, draft_id)
     await redraw(interaction, bot.store, draft)
@@ -170,15 +171,17 @@ class EditModal(discord.ui.Modal):
 
     def __init__(self, draft: Draft) -> None:
         super().__init__(
-            title=f"Edit draft #{draft.id}"[:45], custom_id=f"lw:draft-edit:{draft.id}", timeout=900
+            title=_("Edit draft #{id}").format(id=draft.id)[:45],
+            custom_id=f"lw:draft-edit:{draft.id}",
+            timeout=900,
         )
         self.draft_id = draft.id
         self.inputs: dict[str, discord.ui.TextInput[EditModal]] = {}
         for field, (label, hint, long, limit) in EDIT_INPUTS.items():
             value = draft.fields.get(field)
             text = discord.ui.TextInput[EditModal](
-                label=label,
-                placeholder=hint,
+                label=_(label),
+                placeholder=_(hint),
                 default=None if value is None else str(value)[:limit],
                 style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
                 required=field in ("date", "category", "summary"),

@@ -14,6 +14,7 @@ from discord import app_commands
 from bot import services, validation
 from bot.dates import PartialDate
 from bot.errors import NotFound, ValidationError
+from bot.i18n import _
 from bot.models import Event, Reaction
 from bot.render import clip, render
 
@@ -59,7 +60,10 @@ def check_range(since: PartialDate | None, until: PartialDate | None) -> None:
     """Refuse an `until` that ends before `since` begins (the person swapped them)."""
     if since is not None and until is not None and until.last_day < since.first_day:
         raise ValidationError(
-            "until", render("errors/date_range.j2", since=since.iso(), until=until.iso())
+            "until",
+            _("{until} is before since {since}; swap them.").format(
+                since=since.iso(), until=until.iso()
+            ),
         )
 
 

@@ -14,10 +14,19 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.embeds import content
+from bot.embeds import CONTENT, clip_lines
 from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
+from bot.i18n import N_, _
+from bot.render import clip, md, plain
 
 log = logging.getLogger("launchwatch.commands")
+
+#: Discord's option types, as "I couldn't read … as <type>" names them.
+OPTION_TYPES = {
+    "string": N_("string"), "integer": N_("integer"), "boolean": N_("boolean"),
+    "user": N_("user"), "channel": N_("channel"), "role": N_("role"),
+    "mentionable": N_("mentionable"), "number": N_("number"), "attachment": N_("attachment"),
+}  # fmt: skip
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -33,25 +42,82 @@ def error_text(error: Exception) -> tuple[str, str | None]:
     """The answer for an error, and an error id when it was unexpected."""
     original = getattr(error, "original", None) or error.__cause__ or error
     if isinstance(original, ValidationError):
-        return content("errors/validation.j2", error=original), None
+        return clip_lines(f"**{md(original.field)}**: {md(original.fix)}", CONTENT), None
     if isinstance(original, NotFound):
-        return content("errors/not_found.j2", error=original), None
+        return clip_lines(not_found_text(original), CONTENT), None
     if isinstance(original, AlreadyRecorded):
-        return content("errors/already_recorded.j2", error=original), None
+        return clip_lines(already_recorded_text(original), CONTENT), None
     if isinstance(original, Forbidden):
-        return content("errors/forbidden.j2", error=original), None
+        return clip_lines(md(original.reason), CONTENT), None
     if isinstance(error, NotModerator):
-        return content("errors/permission.j2", error=error), None
+        return permission_text(error), None
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
-        return content("errors/stale_command.j2"), None
+        return _(
+            "This command has changed since Discord last loaded it. Try again in a minute; if "
+            "it keeps happening, ask a server admin to restart LaunchWatch so it can sync its "
+            "commands."
+        ), None
     if isinstance(error, app_commands.NoPrivateMessage):
-        return content("errors/guild_only.j2"), None
+        return _("LaunchWatch commands work inside a server, not in direct messages."), None
     if isinstance(error, app_commands.CheckFailure):
-        return content("errors/check.j2"), None
+        return _(
+            "You can't use this command here. Ask a server admin if you think you should."
+        ), None
     if isinstance(error, app_commands.TransformerError) and error.__cause__ is None:
-        return content("errors/transformer.j2", error=error), None
+        value = clip(md(plain(str(error.value))), 100)
+        kind = error.type.name
+        kind = _(OPTION_TYPES[kind]) if kind in OPTION_TYPES else kind.replace("_", " ")
+        return _(
+            "I couldn't read **{value}** as {kind}. Pick a value from the list, or check its form."
+        ).format(value=value, kind=kind), None
     error_id = secrets.token_hex(4)
-    return content("errors/unexpected.j2", error_id=error_id), error_id
+    return _(
+        "Sorry, something went wrong on our side. If it happens again, give a server admin this "
+        "error id: `{error_id}`."
+    ).format(error_id=error_id), error_id
+
+
+def not_found_text(error: NotFound) -> str:
+    """What cannot be found, and where to pick one instead."""
+    ref = clip(md(plain(str(error.ref))), 100)
+    if error.what == "event":
+        text = _("I can't find event {ref} in this server's feed.")
+    elif error.what == "reaction":
+        text = _("I can't find reaction {ref} in this server's feed.")
+    else:
+        text = _("I can't find subscription for channel {ref} in this server's feed.")
+    hint = _("Pick one from the list that appears as you type.")
+    return text.format(ref=ref) + " " + hint
+
+
+def already_recorded_text(error: AlreadyRecorded) -> str:
+    """The repeat of a launch just added: which event it is, its alert, what to do."""
+    if error.alert is not None:
+        channel_id, message_id = error.alert
+        link = f"https://discord.com/channels/{error.guild_id}/{channel_id}/{message_id}"
+        return _(
+            "This launch is already recorded as event #{id}: the same date, category and summary "
+            "were added a few minutes ago, so nothing was added again. Its alert: {link} See it "
+            "with `/launch event:{id}`; to record a different launch, change the summary."
+        ).format(id=error.event_id, link=link)
+    return _(
+        "This launch is already recorded as event #{id}: the same date, category and summary "
+        "were added a few minutes ago, so nothing was added again. See it with "
+        "`/launch event:{id}`; to record a different launch, change the summary."
+    ).format(id=error.event_id)
+
+
+def permission_text(error: NotModerator) -> str:
+    """The permission a family needs, and (where a role may stand in) which role."""
+    permission = _(error.permission)
+    if error.moderator_role_allowed:
+        return _(
+            "You need the **{permission}** permission or this server's moderator role to use this "
+            "command. Ask a server admin to give you the role set with `/settings moderator-role`."
+        ).format(permission=permission)
+    return _(
+        "You need the **{permission}** permission to use this command. Ask a server admin."
+    ).format(permission=permission)
 
 
 async def report_error(interaction: discord.Interaction, error: Exception, where: str) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from bot import models
 from bot.dates import PartialDate
 from bot.errors import ValidationError
+from bot.i18n import _
 from bot.text import strip_bidi
 
 #: Longest text each field may hold, in characters.
@@ -63,14 +64,21 @@ def text(field: str, value: Any, *, required: bool = False) -> str | None:
         value = strip_bidi(str(value))
     if _blank(value):
         if required:
-            raise ValidationError(field, f"{field} is required; give a short text.")
+            raise ValidationError(
+                field, _("{field} is required; give a short text.").format(field=field)
+            )
         return None
     value = " ".join(value.split()) if field != "summary" and field != "quote" else value.strip()
     if "\x00" in value:
-        raise ValidationError(field, "contains a NUL character; remove it.")
+        raise ValidationError(field, _("contains a NUL character; remove it."))
     limit = MAX_LENGTH.get(field, 200)
     if len(value) > limit:
-        raise ValidationError(field, f"is {len(value)} characters long; keep it to {limit}.")
+        raise ValidationError(
+            field,
+            _("is {length} characters long; keep it to {limit}.").format(
+                length=len(value), limit=limit
+            ),
+        )
     return value
 
 
@@ -79,13 +87,19 @@ def enum(field: str, value: Any, *, required: bool = False) -> str | None:
     if _blank(value):
         if required:
             raise ValidationError(
-                field, f"{field} is required; use one of {', '.join(_ENUMS[field])}."
+                field,
+                _("{field} is required; use one of {values}.").format(
+                    field=field, values=", ".join(_ENUMS[field])
+                ),
             )
         return None
     norm = str(value).strip().lower().replace(" ", "_").replace("-", "_")
     if norm not in _ENUMS[field]:
         raise ValidationError(
-            field, f"'{_clip(str(value))}' is not allowed; use one of {', '.join(_ENUMS[field])}."
+            field,
+            _("'{value}' is not allowed; use one of {values}.").format(
+                value=_clip(str(value)), values=", ".join(_ENUMS[field])
+            ),
         )
     return norm
 
@@ -106,14 +120,17 @@ def number(
         )
     except ValueError:
         raise ValidationError(
-            field, f"'{_clip(str(value))}' is not a number; give digits such as 150 or 12.5."
+            field,
+            _("'{value}' is not a number; give digits such as 150 or 12.5.").format(
+                value=_clip(str(value))
+            ),
         ) from None
     if isinstance(value, bool) or not math.isfinite(out):
-        raise ValidationError(field, "must be a finite number.")
+        raise ValidationError(field, _("must be a finite number."))
     if low is not None and out < low:
-        raise ValidationError(field, f"must be at least {low:g}.")
+        raise ValidationError(field, _("must be at least {low}.").format(low=f"{low:g}"))
     if high is not None and out > high:
-        raise ValidationError(field, f"must be at most {high:g}.")
+        raise ValidationError(field, _("must be at most {high}.").format(high=f"{high:g}"))
     return out
 
 
@@ -127,7 +144,10 @@ def clock_time(field: str, value: Any) -> str | None:
     match = _CLOCK.match(str(value).strip())
     if match is None:
         raise ValidationError(
-            field, f"'{_clip(str(value))}' is not a time of day; use HH:MM, e.g. 08:00 or 18:30."
+            field,
+            _("'{value}' is not a time of day; use HH:MM, e.g. 08:00 or 18:30.").format(
+                value=_clip(str(value))
+            ),
         )
     return f"{int(match.group(1)):02d}:{match.group(2) or '00'}"
 
@@ -140,12 +160,17 @@ def count(value: Any) -> int | None:
     except ValueError:
         raise ValidationError(
             "count",
-            f"'{_clip(str(value))}' is not a whole number; give 1 or more, or leave it empty when reports don't say.",
+            _(
+                "'{value}' is not a whole number; give 1 or more, or leave it empty when reports "
+                "don't say."
+            ).format(value=_clip(str(value))),
         ) from None
     if isinstance(value, bool) or n < 1:
-        raise ValidationError("count", "must be 1 or more; leave it empty when reports don't say.")
+        raise ValidationError(
+            "count", _("must be 1 or more; leave it empty when reports don't say.")
+        )
     if n > MAX_COUNT:
-        raise ValidationError("count", f"must be at most {MAX_COUNT}.")
+        raise ValidationError("count", _("must be at most {high}.").format(high=MAX_COUNT))
     return n
 
 
@@ -157,7 +182,10 @@ def partial_date(
         return value
     if _blank(value):
         if required:
-            raise ValidationError(field, f"{field} is required; use YYYY, YYYY-MM or YYYY-MM-DD.")
+            raise ValidationError(
+                field,
+                _("{field} is required; use YYYY, YYYY-MM or YYYY-MM-DD.").format(field=field),
+            )
         return None
     parsed = PartialDate.parse(str(value), field)
     parsed.check_not_future(field, now)
@@ -175,7 +203,9 @@ def source(raw: Mapping[str, Any]) -> dict[str, Any]:
         if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
             raise ValidationError(
                 "source_url",
-                f"'{_clip(url)}' is not a web address; use one starting with https:// or http://.",
+                _(
+                    "'{value}' is not a web address; use one starting with https:// or http://."
+                ).format(value=_clip(url)),
             )
     out = {
         "url": url,
@@ -186,7 +216,7 @@ def source(raw: Mapping[str, Any]) -> dict[str, Any]:
     published = partial_date("published_on", raw.get("published_on"))
     out["published_on"] = published.text if published else None
     if not any((out["url"], out["publisher"], out["title"])):
-        raise ValidationError("source", "a source needs a URL, a title or a publisher.")
+        raise ValidationError("source", _("a source needs a URL, a title or a publisher."))
     return out
 
 
@@ -195,15 +225,20 @@ def sources(raw: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(raw, str | bytes | Mapping) or not hasattr(raw, "__iter__"):
         raise ValidationError(
-            "sources", "must be a list of sources, each with a url, title or publisher."
+            "sources", _("must be a list of sources, each with a url, title or publisher.")
         )
     items = list(raw)
     if len(items) > MAX_SOURCES:
-        raise ValidationError("sources", f"has {len(items)} sources; keep it to {MAX_SOURCES}.")
+        raise ValidationError(
+            "sources",
+            _("has {count} sources; keep it to {limit}.").format(
+                count=len(items), limit=MAX_SOURCES
+            ),
+        )
     out = []
     for item in items:
         if not isinstance(item, Mapping) and not hasattr(item, "as_dict"):
-            raise ValidationError("sources", "each source needs a url, a title or a publisher.")
+            raise ValidationError("sources", _("each source needs a url, a title or a publisher."))
         out.append(source(item if isinstance(item, Mapping) else item.as_dict()))
     return out
 
@@ -222,7 +257,7 @@ def event_field(field: str, value: Any, *, now: datetime | None = None) -> dict[
         v = enum(field, value, required=True)
         if field == "confidence" and v == "retracted":
             raise ValidationError(
-                "confidence", "use /event retract with a reason to retract an event."
+                "confidence", _("use /event retract with a reason to retract an event.")
             )
         return {field: v}
     if field == "platform":
@@ -240,7 +275,10 @@ def event_field(field: str, value: Any, *, now: datetime | None = None) -> dict[
     if field in MAX_LENGTH:
         return {field: text(field, value)}
     raise ValidationError(
-        field, f"is not a field of an event; editable fields: {', '.join(models.EDITABLE_FIELDS)}."
+        field,
+        _("is not a field of an event; editable fields: {fields}.").format(
+            fields=", ".join(models.EDITABLE_FIELDS)
+        ),
     )
 
 
@@ -252,7 +290,10 @@ def event(
     for key in raw:
         if key not in known:
             raise ValidationError(
-                key, f"is not a field of an event; fields: {', '.join(sorted(known))}."
+                key,
+                _("is not a field of an event; fields: {fields}.").format(
+                    fields=", ".join(sorted(known))
+                ),
             )
     values: dict[str, Any] = {
         "outcome": "unknown",
@@ -268,10 +309,17 @@ def event(
             values.update(event_field(field, None, now=now))
     srcs = sources(raw.get("sources"))
     if not srcs and values["confidence"] not in ("reported", "retracted"):
-        raise ValidationError(
-            "source",
-            f"a {values['confidence']} event needs at least one source; add source_url or source_title, or set confidence to reported.",
-        )
+        if values["confidence"] == "confirmed":
+            fix = _(
+                "a confirmed event needs at least one source; add source_url or source_title, "
+                "or set confidence to reported."
+            )
+        else:
+            fix = _(
+                "a disputed event needs at least one source; add source_url or source_title, "
+                "or set confidence to reported."
+            )
+        raise ValidationError("source", fix)
     return values, srcs
 
 
@@ -298,12 +346,16 @@ def reaction(
     values["until"] = until.text if until else None
     if values["event_id"] is None and since is None:
         raise ValidationError(
-            "event", "a reaction answers an event, or a series: give event, or since (and until)."
+            "event",
+            _("a reaction answers an event, or a series: give event, or since (and until)."),
         )
     if values["event_id"] is not None and (since or until):
-        raise ValidationError("since", "give either an event or a since/until series, not both.")
+        raise ValidationError("since", _("give either an event or a since/until series, not both."))
     if since and until and until.last_day < since.first_day:
-        raise ValidationError("until", f"{until} is before since {since}; swap them.")
+        raise ValidationError(
+            "until",
+            _("{until} is before since {since}; swap them.").format(until=until, since=since),
+        )
     return values, sources(raw.get("sources"))
 
 

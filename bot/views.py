@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.embeds import content
+from bot.i18n import _
 from bot.tree import report_error
 
 PageRenderer = Callable[[int], Awaitable[tuple[discord.Embed, int, int]]]
@@ -37,6 +37,8 @@ class Paginator(discord.ui.View):
         self.page = page
         self.pages = pages
         self.message: discord.InteractionMessage | None = None
+        self.previous.label = _("Previous")  # in the catalogue active now, not at import
+        self.next.label = _("Next")
         self._sync()
 
     def _sync(self) -> None:
@@ -46,7 +48,13 @@ class Paginator(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner_id:
             return True
-        await interaction.response.send_message(content("errors/not_your_pages.j2"), ephemeral=True)
+        await interaction.response.send_message(
+            _(
+                "Only the person who asked can turn these pages. Run the command yourself to get "
+                "your own copy."
+            ),
+            ephemeral=True,
+        )
         return False
 
     async def _show(self, interaction: discord.Interaction, page: int) -> None:

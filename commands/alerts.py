@@ -8,9 +8,11 @@ import discord
 from discord import app_commands
 
 from bot import alerts, services
-from bot.embeds import content, embed
+from bot.embeds import CONTENT, clip_lines, content, embed
 from bot.errors import ValidationError
+from bot.i18n import N_, _
 from bot.models import CATEGORIES, CONFIDENCE_RANK, Subscription
+from bot.render import md
 from bot.services.subscriptions import queue_test_alert
 from bot.transformers import EventOption
 from bot.tree import answer_privately
@@ -21,10 +23,10 @@ if TYPE_CHECKING:
 
 #: What the bot needs in a channel to alert there (corrections reply, so history too).
 NEEDED = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-    ("read_message_history", "Read Message History"),
+    ("view_channel", N_("View Channel")),
+    ("send_messages", N_("Send Messages")),
+    ("embed_links", N_("Embed Links")),
+    ("read_message_history", N_("Read Message History")),
 )
 
 
@@ -33,9 +35,9 @@ def missing_permissions(
 ) -> list[str]:
     """The permissions the bot lacks to do its job in `channel` (and to ping `role`)."""
     perms = channel.permissions_for(me)
-    missing = [name for attr, name in NEEDED if not getattr(perms, attr)]
+    missing = [_(name) for attr, name in NEEDED if not getattr(perms, attr)]
     if role is not None and not role.mentionable and not perms.mention_everyone:
-        missing.append(f"Mention Everyone (or make {role.name} mentionable)")
+        missing.append(_("Mention Everyone (or make {role} mentionable)").format(role=role.name))
     return missing
 
 
@@ -43,7 +45,7 @@ async def category_names(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Suggest the next category for a comma-separated list."""
-    done, _, typing = current.rpartition(",")
+    done, _comma, typing = current.rpartition(",")
     prefix = f"{done}," if done else ""
     return [
         app_commands.Choice(name=f"{prefix}{c}"[:100], value=f"{prefix}{c}"[:100])
@@ -64,7 +66,7 @@ class Alerts(
     ) -> discord.abc.GuildChannel:
         target = channel or interaction.channel
         if not isinstance(target, discord.abc.GuildChannel) or interaction.guild is None:
-            raise ValidationError("channel", "pick a text channel of this server.")
+            raise ValidationError("channel", _("pick a text channel of this server."))
         return target
 
     def _check_bot(
@@ -76,14 +78,22 @@ class Alerts(
         assert interaction.guild is not None
         missing = missing_permissions(target, interaction.guild.me, role)
         if missing:
-            raise ValidationError(
-                "channel", content("commands/alerts_missing.j2", channel=target, missing=missing)
-            )
+            where = "#" + md(target.name)
+            lacks = ", ".join(missing)
+            if len(missing) == 1:
+                fix = _(
+                    "LaunchWatch can't alert in {channel}: it lacks {permission} there. Grant it "
+                    "in the channel's permissions, then try again."
+                ).format(channel=where, permission=lacks)
+            else:
+                fix = _(
+                    "LaunchWatch can't alert in {channel}: it lacks {permissions} there. Grant "
+                    "them in the channel's permissions, then try again."
+                ).format(channel=where, permissions=lacks)
+            raise ValidationError("channel", fix)
 
-    async def _answer(
-        self, interaction: discord.Interaction, template: str, **context: object
-    ) -> None:
-        await answer_privately(interaction, content(template, **context))
+    async def _answer(self, interaction: discord.Interaction, text: str) -> None:
+        await answer_privately(interaction, clip_lines(text, CONTENT))
 
     @app_commands.command(name="subscribe", description="Send alerts (and/or digests) to a channel")
     @app_commands.describe(
@@ -131,7 +141,7 @@ class Alerts(
             timezone=timezone or settings.timezone or self.bot.config.get("schedule", "default_timezone"),
         )  # fmt: skip
         self._reschedule(sub)
-        await self._answer(interaction, "commands/alerts_subscribed.j2", sub=sub)
+        await self._answer(interaction, content("commands/alerts_subscribed.j2", sub=sub))
 
     @app_commands.command(name="unsubscribe", description="Stop alerts and digests in a channel")
     @app_commands.describe(channel="The channel (default: this channel)")
@@ -142,7 +152,10 @@ class Alerts(
         sub = await services.unsubscribe(self.bot.store, self.bot.scope(interaction), target.id)
         if self.bot.digests is not None:
             self.bot.digests.unschedule(sub.id)
-        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="unsubscribed")
+        await self._answer(
+            interaction,
+            _("{channel} gets no more alerts or digests.").format(channel=f"<#{sub.channel_id}>"),
+        )
 
     @app_commands.command(
         name="pause", description="Hold alerts and digests in a channel until resumed"
@@ -156,7 +169,13 @@ class Alerts(
             self.bot.store, self.bot.scope(interaction), target.id, "paused"
         )
         self._reschedule(sub)
-        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="paused")
+        await self._answer(
+            interaction,
+            _(
+                "Alerts to {channel} are paused; events added meanwhile are not sent there. "
+                "`/alerts resume` starts them again."
+            ).format(channel=f"<#{sub.channel_id}>"),
+        )
 
     @app_commands.command(name="resume", description="Resume a paused or broken subscription")
     @app_commands.describe(channel="The channel (default: this channel)")
@@ -169,7 +188,10 @@ class Alerts(
             self.bot.store, self.bot.scope(interaction), target.id, "active"
         )
         self._reschedule(sub)
-        await self._answer(interaction, "commands/alerts_state.j2", sub=sub, action="resumed")
+        await self._answer(
+            interaction,
+            _("Alerts to {channel} are back on.").format(channel=f"<#{sub.channel_id}>"),
+        )
 
     @app_commands.command(
         name="list", description="This server's subscriptions: filters, mode, state and deliveries"
@@ -189,7 +211,10 @@ class Alerts(
     ) -> None:
         target = self._target(interaction, channel)
         sub = await queue_test_alert(self.bot.store, self.bot.scope(interaction), target.id)
-        await self._answer(interaction, "commands/alerts_test.j2", sub=sub)
+        await self._answer(
+            interaction,
+            _("A test alert is on its way to {channel}.").format(channel=f"<#{sub.channel_id}>"),
+        )
 
     @app_commands.command(
         name="preview", description="See privately what the alert for an event looks like"

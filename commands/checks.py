@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import N_
 from bot.services import get_settings
 from bot.tree import NotModerator
 
@@ -41,7 +42,8 @@ class ModeratorCog(commands.GroupCog):
     """
 
     permission: ClassVar[str] = "manage_guild"
-    permission_label: ClassVar[str] = "Manage Server"
+    #: The permission as Discord names it, translated when shown (bot/tree.py).
+    permission_label: ClassVar[str] = N_("Manage Server")
     moderator_role_allowed: ClassVar[bool] = True
 
     def __init__(self, bot: LaunchWatch) -> None:
@@ -81,7 +83,7 @@ class ChannelModeratorCog(ModeratorCog):
     """A family for Manage Channels, or a moderator role (`/alerts`)."""
 
     permission = "manage_channels"
-    permission_label = "Manage Channels"
+    permission_label = N_("Manage Channels")
 
 
 class AdminCog(ModeratorCog):

@@ -16,10 +16,12 @@ from discord import app_commands
 
 from bot.dates import PartialDate
 from bot.drafting.articles import fetch_article, html_text
-from bot.embeds import content, embed
+from bot.drafting.models import Draft as DraftRow
+from bot.embeds import embed
 from bot.errors import ValidationError
 from bot.feeds import Fetcher
-from bot.render import render
+from bot.i18n import _, ngettext
+from bot.render import label, md, pdate
 from bot.review import card
 from bot.services import drafts as service
 from bot.services.drafts import SourceInfo
@@ -41,40 +43,71 @@ def published_day(value: str | None) -> date:
         return datetime.now(UTC).date()
     when = PartialDate.parse(value, "published")
     if when.precision not in ("day", "minute"):
-        raise ValidationError("published", "give the day it was published, YYYY-MM-DD.")
+        raise ValidationError("published", _("give the day it was published, YYYY-MM-DD."))
     when.check_not_future("published")
     return when.first_day
 
 
-class TextModal(discord.ui.Modal, title="Draft from a text"):
+def too_big(name: str) -> str:
+    fix = _("{name} is larger than 1 MB; attach the article alone, as text.")
+    return fix.format(name=md(name))
+
+
+def made_text(drafts: list[DraftRow], channel: int | None, published: date) -> str:
+    """What a moderator is told after /draft: the drafts made, and where their cards are."""
+    if not drafts:
+        return _(
+            "No launch to draft: the text reports none dated to a day or a month (published "
+            "{day}), or only launches already recorded as they are."
+        ).format(day=published.isoformat())
+    parts = []
+    for d in drafts:
+        if d.kind == "update":
+            part = _("draft #{id} ({date}, {category}, an update to event #{event})")
+        else:
+            part = _("draft #{id} ({date}, {category})")
+        parts.append(
+            part.format(id=d.id, date=pdate(d.date), category=label(d.category), event=d.event_id)
+        )
+    made = ngettext("Drafted {count} launch: {drafts}.", "Drafted {count} launches: {drafts}.",
+                    len(drafts)).format(count=len(drafts), drafts=", ".join(parts))  # fmt: skip
+    if channel is not None:
+        where = _("Nothing is recorded until a moderator confirms: the cards are in {channel}.")
+    else:
+        where = _(
+            "Nothing is recorded until a moderator confirms. No review channel is set "
+            "(`/settings review-channel`), so see `/draft show draft:{id}`."
+        )
+    return f"{made} {where.format(channel=f'<#{channel}>', id=drafts[0].id)}"
+
+
+class TextModal(discord.ui.Modal):
     """Up to three parts of 4,000 characters (Discord's limit for one input), an address
     to cite, and the publication day."""
 
-    first: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-        label="Text", style=discord.TextStyle.paragraph, max_length=PART
-    )
-    second: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-        label="Text, continued", style=discord.TextStyle.paragraph, max_length=PART, required=False
-    )
-    third: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-        label="Text, continued further",
-        style=discord.TextStyle.paragraph,
-        max_length=PART,
-        required=False,
-    )
-    url: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-        label="Its address (optional)", placeholder="https://…", max_length=500, required=False
-    )
-    published: discord.ui.TextInput[TextModal] = discord.ui.TextInput(
-        label="Published on (default: today)",
-        placeholder="YYYY-MM-DD",
-        max_length=25,
-        required=False,
-    )
-
     def __init__(self, cog: Draft) -> None:
-        super().__init__(timeout=900)
+        super().__init__(title=_("Draft from a text"), timeout=900)
         self.cog = cog
+        paragraph = discord.TextStyle.paragraph
+        self.first = discord.ui.TextInput[TextModal](
+            label=_("Text"), style=paragraph, max_length=PART
+        )
+        self.second = discord.ui.TextInput[TextModal](
+            label=_("Text, continued"), style=paragraph, max_length=PART, required=False
+        )
+        self.third = discord.ui.TextInput[TextModal](
+            label=_("Text, continued further"), style=paragraph, max_length=PART, required=False
+        )
+        self.url = discord.ui.TextInput[TextModal](
+            label=_("Its address (optional)"), placeholder="https://…", max_length=500,
+            required=False,
+        )  # fmt: skip
+        self.published = discord.ui.TextInput[TextModal](
+            label=_("Published on (default: today)"), placeholder=_("YYYY-MM-DD"), max_length=25,
+            required=False,
+        )  # fmt: skip
+        for item in (self.first, self.second, self.third, self.url, self.published):
+            self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         if not await self.cog.allowed(interaction):
@@ -85,7 +118,7 @@ class TextModal(discord.ui.Modal, title="Draft from a text"):
         source = SourceInfo(url=url) if url else None
         if source is not None and source.as_source() is None:
             raise ValidationError(
-                "url", "that is not a web address; use one starting with https://."
+                "url", _("that is not a web address; use one starting with https://.")
             )
         await self.cog.made(
             interaction, text, published_day(self.published.value), "text", source, ""
@@ -131,10 +164,7 @@ class Draft(
         if self.bot.drafting is not None:
             await self.bot.drafting.post()
         channel = await service.review_channel(self.bot.store, scope.guild_id)
-        answer = content(
-            "commands/draft_made.j2", drafts=drafts, channel=channel, published=published
-        )
-        await answer_privately(interaction, answer)
+        await answer_privately(interaction, made_text(drafts, channel, published))
 
     @app_commands.command(name="text", description="Paste an article to draft its launches")
     async def text(self, interaction: discord.Interaction) -> None:
@@ -154,19 +184,14 @@ class Draft(
     ) -> None:
         suffix = PurePosixPath(file.filename).suffix.lower()
         if suffix not in FILE_TYPES:
-            raise ValidationError(
-                "file", render("commands/draft_file_refused.j2", why="type", filename=file.filename)
-            )
+            fix = _("{name} is not a .txt, .md or .html file; attach the article as one of those.")
+            raise ValidationError("file", fix.format(name=md(file.filename)))
         if file.size > MAX_FILE:
-            raise ValidationError(
-                "file", render("commands/draft_file_refused.j2", why="size", filename=file.filename)
-            )
+            raise ValidationError("file", too_big(file.filename))
         day = published_day(published)
         data = await file.read()
         if len(data) > MAX_FILE:
-            raise ValidationError(
-                "file", render("commands/draft_file_refused.j2", why="size", filename=file.filename)
-            )
+            raise ValidationError("file", too_big(file.filename))
         if suffix in (".html", ".htm"):
             text = html_text(data) or ""
         else:
@@ -175,7 +200,7 @@ class Draft(
 
     @app_commands.command(name="url", description="Draft the article at an address (if allowed)")
     @app_commands.describe(
-        url="The article's address, https://…",
+        url="The article's address (http or https)",
         published="The day it was published, YYYY-MM-DD (default: today)",
     )
     async def url(
@@ -185,12 +210,18 @@ class Draft(
         published: app_commands.Range[str, 1, 25] | None = None,
     ) -> None:
         if not self.bot.config.get("drafting", "fetch_articles"):
-            raise ValidationError("url", render("commands/draft_url_off.j2"))
+            raise ValidationError(
+                "url",
+                _(
+                    "fetching articles is off on this bot ([drafting] fetch_articles); paste the "
+                    "text with /draft text or attach it with /draft file."
+                ),
+            )
         day = published_day(published)
         source = SourceInfo(url=url.strip())
         if source.as_source() is None:
             raise ValidationError(
-                "url", "that is not a web address; use one starting with https://."
+                "url", _("that is not a web address; use one starting with https://.")
             )
         drafting = self.bot.drafting
         fetcher = drafting.fetcher if drafting is not None else None

@@ -10,7 +10,8 @@ import discord
 from discord import app_commands
 
 from bot import models, services
-from bot.embeds import COLOURS, NEUTRAL, content, embed
+from bot.embeds import COLOURS, NEUTRAL, embed
+from bot.i18n import _
 from bot.models import CONFIDENCES, EDITABLE_FIELDS, OUTCOMES, PLATFORMS
 from bot.transformers import Date, EventOption
 from bot.tree import answer_privately
@@ -178,21 +179,33 @@ class Event(
         text = await export_data(self.bot.store, self.bot.scope(interaction), format)  # type: ignore[arg-type]
         data = text.encode("utf-8")
         if len(data) > interaction.filesize_limit:
+            too_big = _(
+                "This server's export is {size} MB, more than the {limit} MB Discord lets me "
+                "attach here. Run `python -m bot db export --format {format} --guild {guild} "
+                "-o FILE` on the bot's host instead."
+            )
             await answer_privately(
                 interaction,
-                content(
-                    "errors/export_too_big.j2",
+                too_big.format(
+                    size=round(len(data) / 1048576, 1),
+                    limit=round(interaction.filesize_limit / 1048576, 1),
                     format=format,
-                    guild_id=interaction.guild_id,
-                    size=len(data),
-                    limit=interaction.filesize_limit,
+                    guild=interaction.guild_id,
                 ),
             )
             return
         file = discord.File(io.BytesIO(data), filename=f"launchwatch-events.{format}")
-        await answer_privately(
-            interaction, content("commands/exported.j2", format=format), file=file
-        )
+        if format == "json":
+            said = _(
+                "This server's events and reactions, as JSON. Import it elsewhere with "
+                "`python -m bot db import FILE --format json`."
+            )
+        else:
+            said = _(
+                "This server's events, as CSV. Import it elsewhere with "
+                "`python -m bot db import FILE --format csv`."
+            )
+        await answer_privately(interaction, said, file=file)
 
     async def _answer(
         self,

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.embeds import content, embed
+from bot.embeds import embed
 from bot.errors import NotFound
 from bot.feeds.models import WatchedFeed
-from bot.render import clip
+from bot.i18n import _
+from bot.render import clip, md
 from bot.services import feeds as service
 from bot.transformers import MAX_CHOICES
 from bot.tree import answer_privately
@@ -54,6 +55,11 @@ class FeedTransformer(app_commands.Transformer):
 FeedOption = app_commands.Transform[WatchedFeed, FeedTransformer]
 
 
+def said(sentence: str, feed: WatchedFeed) -> str:
+    """A sentence about a feed, its name (a moderator's text) made safe for Discord."""
+    return sentence.format(name=md(feed.label), id=feed.id, minutes=feed.interval_s // 60)
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Feeds(
@@ -68,7 +74,7 @@ class Feeds(
 
     @app_commands.command(name="add", description="Read a feed (RSS, Atom or JSON Feed)")
     @app_commands.describe(
-        url="The feed's address, https://…",
+        url="The feed's address (http or https)",
         every="How often to read it: 15m (default), 30m, 1h, 2h",
         name="What to call it, e.g. Yonhap (default: its address)",
     )
@@ -83,9 +89,12 @@ class Feeds(
             self.bot.store, self.bot.scope(interaction), url, every=every, name=name
         )
         self._poller_schedule(feed)
-        await answer_privately(
-            interaction, content("commands/feeds_state.j2", feed=feed, did="added")
+        text = _(
+            "Reading **{name}** (feed #{id}) every {minutes} minutes, starting now. Items that "
+            "match the watch terms (`/feeds terms`) become drafts for review; `/feeds list` "
+            "shows how it goes."
         )
+        await answer_privately(interaction, said(text, feed))
 
     @app_commands.command(name="remove", description="Stop reading a feed")
     @app_commands.describe(feed="The feed")
@@ -93,9 +102,10 @@ class Feeds(
         gone = await service.remove_feed(self.bot.store, self.bot.scope(interaction), feed.id)
         if self.bot.drafting is not None:
             self.bot.drafting.poller.unschedule(gone.id)
-        await answer_privately(
-            interaction, content("commands/feeds_state.j2", feed=gone, did="removed")
+        text = _(
+            "Stopped reading **{name}** (feed #{id}); the drafts it made stay in `/draft list`."
         )
+        await answer_privately(interaction, said(text, gone))
 
     @app_commands.command(name="pause", description="Stop reading a feed for now")
     @app_commands.describe(feed="The feed")
@@ -104,9 +114,8 @@ class Feeds(
             self.bot.store, self.bot.scope(interaction), feed.id, "paused"
         )
         self._poller_schedule(paused)
-        await answer_privately(
-            interaction, content("commands/feeds_state.j2", feed=paused, did="paused")
-        )
+        text = _("Paused **{name}** (feed #{id}); `/feeds resume` reads it again.")
+        await answer_privately(interaction, said(text, paused))
 
     @app_commands.command(
         name="resume", description="Read a paused or broken feed again, starting now"
@@ -117,10 +126,14 @@ class Feeds(
             self.bot.store, self.bot.scope(interaction), feed.id, "active"
         )
         self._poller_schedule(resumed)
-        await answer_privately(
-            interaction,
-            content("commands/feeds_state.j2", feed=resumed, did="resumed", was=feed.state),
-        )
+        if feed.state == "broken":
+            text = _(
+                "Reading **{name}** (feed #{id}) again, starting now; its failures are forgotten. "
+                "If it breaks again, `/feeds list` says why."
+            )
+        else:
+            text = _("Reading **{name}** (feed #{id}) again, starting now.")
+        await answer_privately(interaction, said(text, resumed))
 
     @app_commands.command(
         name="list", description="Each feed: its state, last success, items and any failure"

@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from discord import app_commands
 
 from bot.models import CATEGORIES
-from bot.render import label
+from bot.render import english_label
 
 
 def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
-    """One choice a value, named by `bot.render.label`: `icbm` shows as ICBM,
-    `cruise_missile` as cruise missile; the command receives the value."""
-    return [app_commands.Choice(name=label(v), value=v) for v in values]
+    """One choice a value, named as `bot.render.label` names it (`icbm` shows as ICBM,
+    `cruise_missile` as cruise missile) but in English: built at import, it is command
+    metadata, which Discord translates (`app_commands.Translator`); the command receives
+    the value."""
+    return [app_commands.Choice(name=english_label(v), value=v) for v in values]
 
 
 #: `/timeline category` and `/event add category`.

@@ -10,9 +10,9 @@ import discord
 from discord import app_commands
 
 from bot import services
-from bot.embeds import content
 from bot.errors import ValidationError
-from bot.render import render
+from bot.i18n import _
+from bot.render import md
 from bot.transformers import MAX_CHOICES
 from bot.tree import answer_privately
 from commands.checks import AdminCog
@@ -35,12 +35,6 @@ class Settings(
     group_name="settings",
     group_description="Server settings for LaunchWatch (Manage Server)",
 ):
-    async def _done(
-        self, interaction: discord.Interaction, template: str, **context: object
-    ) -> None:
-        text = content(template, **context)
-        await answer_privately(interaction, text)
-
     @app_commands.command(
         name="moderator-role", description="Let a role record events and reactions"
     )
@@ -48,13 +42,29 @@ class Settings(
     async def moderator_role(self, interaction: discord.Interaction, role: discord.Role) -> None:
         assert interaction.guild_id is not None
         if role.is_default():
-            raise ValidationError("role", render("errors/everyone_role.j2"))
+            raise ValidationError(
+                "role",
+                _(
+                    "@everyone can't be the moderator role, or every member could change the "
+                    "feed; pick a role only moderators hold."
+                ),
+            )
         current = await services.get_settings(self.bot.store, interaction.guild_id)
         roles = sorted({*current.moderator_role_ids, role.id})
         await services.update_settings(
             self.bot.store, interaction.guild_id, moderator_role_ids=roles
         )
-        await self._done(interaction, "commands/settings_moderator_role.j2", role=role)
+        granted = _(
+            "Members with {role} may now use `/event`, `/reaction` and `/alerts` as far as "
+            "LaunchWatch is concerned."
+        ).format(role=role.mention)
+        step = _(
+            "One step is left for a server admin: Discord hides those commands from anyone "
+            "without Manage Server (or Manage Channels for `/alerts`) until you allow the role "
+            "under **Server Settings → Integrations → LaunchWatch**, for each of `/event`, "
+            "`/reaction` and `/alerts`."
+        )
+        await answer_privately(interaction, granted + "\n" + step)
 
     @app_commands.command(
         name="timezone", description="The time zone digests and plain dates default to"
@@ -65,7 +75,11 @@ class Settings(
     ) -> None:
         assert interaction.guild_id is not None
         await services.update_settings(self.bot.store, interaction.guild_id, timezone=tz)
-        await self._done(interaction, "commands/settings_timezone.j2", tz=tz)
+        text = _(
+            "Digests and plain dates now default to **{tz}**. Exact times still show in each "
+            "reader's own time zone."
+        ).format(tz=md(tz))
+        await answer_privately(interaction, text)
 
     @timezone.autocomplete("tz")
     async def timezone_names(
@@ -86,9 +100,8 @@ class Settings(
         settings = await services.update_settings(
             self.bot.store, interaction.guild_id, default_actor=actor
         )
-        await self._done(
-            interaction, "commands/settings_default_actor.j2", actor=settings.default_actor
-        )
+        text = _("`/event add` now records **{actor}** as the actor when none is given.")
+        await answer_privately(interaction, text.format(actor=md(settings.default_actor)))
 
     @app_commands.command(
         name="log-channel", description="Where LaunchWatch reports broken subscriptions"
@@ -101,7 +114,8 @@ class Settings(
         await services.update_settings(
             self.bot.store, interaction.guild_id, log_channel_id=channel.id
         )
-        await self._done(interaction, "commands/settings_log_channel.j2", channel=channel)
+        text = _("LaunchWatch will report broken subscriptions in {channel}.")
+        await answer_privately(interaction, text.format(channel=channel.mention))
 
     @app_commands.command(
         name="review-channel",
@@ -119,13 +133,27 @@ class Settings(
         assert interaction.guild is not None
         missing = missing_permissions(channel, interaction.guild.me, None)
         if missing:
-            raise ValidationError(
-                "channel", content("commands/review_missing.j2", channel=channel, missing=missing)
-            )
+            where, lacks = "#" + md(channel.name), ", ".join(missing)
+            if len(missing) == 1:
+                fix = _(
+                    "LaunchWatch can't post drafts in {channel}: it lacks {permission} there. "
+                    "Grant it in the channel's permissions, then try again."
+                ).format(channel=where, permission=lacks)
+            else:
+                fix = _(
+                    "LaunchWatch can't post drafts in {channel}: it lacks {permissions} there. "
+                    "Grant them in the channel's permissions, then try again."
+                ).format(channel=where, permissions=lacks)
+            raise ValidationError("channel", fix)
         await set_review_channel(self.bot.store, self.bot.scope(interaction), channel.id)
         if self.bot.drafting is not None:
             await self.bot.drafting.post()  # drafts that were waiting go there now
-        await self._done(interaction, "commands/settings_review_channel.j2", channel=channel)
+        text = _(
+            "Drafts from feeds and `/draft` are posted in {channel}, each with Confirm, Edit "
+            "and Dismiss. Only members allowed `/event` may press them; nothing is published "
+            "without a click."
+        )
+        await answer_privately(interaction, text.format(channel=channel.mention))
 
 
 async def setup(bot: LaunchWatch) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.i18n import _
 from db.store import Store, StoreError, open_store, sqlite_path
 
 #: Tables in an order where every row's references are copied before it; and each
@@ -53,7 +54,7 @@ async def count_rows(store: Store) -> dict[str, int]:
     """Rows per table, in copy order."""
     out = {}
     async with store.read() as q:
-        for table, _ in TABLES:
+        for table, _key in TABLES:
             row = await q.conn.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
             out[table] = int(row["n"]) if row else 0
     return out
@@ -68,21 +69,27 @@ async def copy_store(
     try:
         have = await source.schema_version()
     except Exception as exc:  # the driver's "no such table", whichever driver
-        raise CopyRefused(f"{redact(source.url)} holds no LaunchWatch store ({exc})") from None
+        raise CopyRefused(
+            _("{url} holds no LaunchWatch store ({why})").format(url=redact(source.url), why=exc)
+        ) from None
     want = await target.schema_version()
     if have != want:
         raise CopyRefused(
-            f"the source is at schema version {have} and the target at {want}; "
-            "run `python -m bot db upgrade` on the older one first"
+            _(
+                "the source is at schema version {source} and the target at {target}; run "
+                "`python -m bot db upgrade` on the older one first"
+            ).format(source=have, target=want)
         )
     copied: dict[str, int] = {}
     async with target.transaction() as tq:
-        for table, _ in TABLES:
+        for table, _key in TABLES:
             row = await tq.conn.fetchone(f"SELECT COUNT(*) AS n FROM {table}")
             if row and row["n"]:
                 raise CopyRefused(
-                    f"{redact(target.url)} is not empty ({table} has {row['n']} rows); "
-                    "copy into a new, empty database"
+                    _(
+                        "{url} is not empty ({table} has {rows} rows); copy into a new, empty "
+                        "database"
+                    ).format(url=redact(target.url), table=table, rows=row["n"])
                 )
         for table, key in TABLES:
             copied[table] = 0
@@ -123,9 +130,11 @@ async def copy_database(
 ) -> dict[str, int]:
     """Open both stores (migrating the target), copy, close; rows per table."""
     if source_url == target_url:
-        raise CopyRefused("the source and the target are the same database")
+        raise CopyRefused(_("the source and the target are the same database"))
     if _missing_file(source_url):
-        raise CopyRefused(f"there is no SQLite file at {sqlite_path(source_url)}")
+        raise CopyRefused(
+            _("there is no SQLite file at {path}").format(path=sqlite_path(source_url))
+        )
     source = await _open(source_url, migrate=False)
     try:
         target = await _open(target_url, migrate=True)
@@ -148,4 +157,4 @@ async def _open(url: str, *, migrate: bool) -> Store:
     except StoreError:
         raise  # names the problem and the fix itself
     except Exception as exc:  # refused connection, bad URL, missing driver: say which store
-        raise CopyRefused(f"cannot open {redact(url)}: {exc}") from exc
+        raise CopyRefused(_("cannot open {url}: {why}").format(url=redact(url), why=exc)) from exc

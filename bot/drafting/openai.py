@@ -24,6 +24,7 @@ from bot.dates import PartialDate
 from bot.drafting import Drafts
 from bot.drafting.actors import launcher
 from bot.errors import ValidationError
+from bot.i18n import _
 from bot.models import CATEGORIES, PLATFORMS
 from bot.render import render
 
@@ -56,7 +57,9 @@ class OpenAIExtractor:
         if not url.startswith(("http://", "https://")) or not model:
             raise ValidationError(
                 "[drafting] openai_url",
-                'set openai_url (http:// or https://) and openai_model for extractor = "openai".',
+                _(
+                    'set openai_url (http:// or https://) and openai_model for extractor = "openai".'
+                ),
             )
         return cls(url, model, str(config.get("drafting", "openai_api_key")),
                    float(config.get("drafting", "openai_timeout")))  # fmt: skip

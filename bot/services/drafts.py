@@ -27,8 +27,8 @@ from bot.dates import PartialDate
 from bot.drafting import Drafts, draft, event_input
 from bot.drafting.models import EDIT_FIELDS, Change, Draft, Review
 from bot.errors import NotFound, ValidationError
+from bot.i18n import _
 from bot.models import EDITABLE_FIELDS, Event
-from bot.render import render
 from bot.services.context import Scope, now_iso
 from bot.services.events import add_event, get_event, update_event_fields
 from db import Queries, Store
@@ -107,7 +107,7 @@ async def draft_text(
     """Draft the launches a text reports and keep them for review; the drafts made or
     merged into (none when the text reports nothing new)."""
     if not text.strip():
-        raise ValidationError("text", "the text is empty; paste or attach the article.")
+        raise ValidationError("text", _("the text is empty; paste or attach the article."))
     found = await extractor(text[:MAX_TEXT], published)
     async with store.transaction() as q:
         ids = await store_drafts(
@@ -367,7 +367,10 @@ async def edit_draft(
     moderator's input; a blank optional field is cleared."""
     unknown = [k for k in values if k not in EDIT_FIELDS]
     if unknown:
-        raise ValidationError(unknown[0], f"is not editable here; edit {', '.join(EDIT_FIELDS)}.")
+        raise ValidationError(
+            unknown[0],
+            _("is not editable here; edit {fields}.").format(fields=", ".join(EDIT_FIELDS)),
+        )
     stamp = now_iso(now)
     async with store.transaction() as q:
         drafts = DraftQueries(q.conn)
@@ -383,7 +386,7 @@ async def edit_draft(
                 fields[key] = int(text) if key == "count" and text.isdigit() else text
             else:
                 fields.pop(key, None)
-        validated, _ = validation.event(fields, now=now)
+        validated, _sources = validation.event(fields, now=now)
         fields["category"] = validated["category"]
         if fields == current.fields:
             return current
@@ -401,8 +404,16 @@ async def edit_draft(
 
 
 def still_pending(found: Draft) -> None:
-    if not found.pending:
-        raise ValidationError("draft", render("review/already_decided.j2", draft=found))
+    """Refuse a decision on a draft someone already decided, saying what became of it."""
+    if found.pending:
+        return
+    if found.status == "confirmed":
+        fix = _("draft #{id} was already confirmed as event #{event}; nothing was changed.")
+    elif found.status == "applied":
+        fix = _("draft #{id} was already applied to event #{event}; nothing was changed.")
+    else:
+        fix = _("draft #{id} was already dismissed; nothing was changed.")
+    raise ValidationError("draft", fix.format(id=found.id, event=found.result_event_id))
 
 
 async def _claim(store: Store, scope: Scope, draft_id: int, status: str, stamp: str) -> Draft:
@@ -461,7 +472,12 @@ async def apply_draft(
     `update_event_fields`, so every channel alerted about it gets the correction."""
     found = await get_draft(store, scope, draft_id)
     if found.kind != "update" or found.event_id is None:
-        raise ValidationError("draft", render("review/not_an_update.j2", draft=found))
+        raise ValidationError(
+            "draft",
+            _("draft #{id} is a new launch, not a change to a recorded one; use Confirm.").format(
+                id=found.id
+            ),
+        )
     stamp = now_iso(now)
     claimed = await _claim(store, scope, draft_id, "applied", stamp)
     try:

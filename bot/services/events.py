@@ -16,6 +16,7 @@ from typing import Any
 from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
 from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
+from bot.i18n import _
 from bot.models import Event, Page, Revision, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from bot.services.settings import get_settings
@@ -75,7 +76,7 @@ async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
     event = await _visible(q, scope, event_id, lock=True)
     if event.guild_id != scope.guild_id:
         raise Forbidden(
-            "This event belongs to another server's feed; only its moderators can change it."
+            _("This event belongs to another server's feed; only its moderators can change it.")
         )
     return event
 
@@ -159,7 +160,7 @@ async def insert_validated(
     keys: list[str] = [v["external_id"] for v, _ in validated if v.get("external_id")]
     if len(keys) != len(set(keys)):
         raise ValidationError(
-            "external_id", "the same external id is given twice; ids must be unique."
+            "external_id", _("the same external id is given twice; ids must be unique.")
         )
     events = []
     async with store.transaction() as q:
@@ -172,7 +173,9 @@ async def insert_validated(
             key = sorted(taken)[0]
             raise ValidationError(
                 "external_id",
-                f"{key} is already used by another event in this server; choose another.",
+                _("{id} is already used by another event in this server; choose another.").format(
+                    id=key
+                ),
             )
         blank = dict.fromkeys(EVENT_COLUMNS)
         rows = [{**blank, **values, **base} for values, _ in validated]
@@ -187,7 +190,7 @@ async def insert_validated(
                 for r in _notes(i, 1, scope, stamp, n)
             ]
         )
-        for event_id, row, (_, sources) in zip(ids, rows, validated, strict=True):
+        for event_id, row, (_values, sources) in zip(ids, rows, validated, strict=True):
             events.append(Event.from_row({**row, "id": event_id}, sources))
         if alert and events:
             await _queue_alerts(q, scope, events, stamp)
@@ -346,7 +349,10 @@ async def edit_event(
         event = await _owned(q, scope, event_id)
         if event.retracted:
             raise ValidationError(
-                "event", f"event {event.id} is retracted; add a new event instead of editing it."
+                "event",
+                _("event {id} is retracted; add a new event instead of editing it.").format(
+                    id=event.id
+                ),
             )
         if field == "external_id" and columns["external_id"]:
             await q.lock_external_ids(scope.guild_id, [columns["external_id"]])
@@ -354,7 +360,9 @@ async def edit_event(
             if other and other["id"] != event.id:
                 raise ValidationError(
                     "external_id",
-                    f"{columns['external_id']} is already used by event {other['id']}.",
+                    _("{id} is already used by event {event}.").format(
+                        id=columns["external_id"], event=other["id"]
+                    ),
                 )
         if "confidence" in columns or field == "confidence":
             _check_sourced(
@@ -365,9 +373,11 @@ async def edit_event(
 
 def _check_sourced(confidence: str, sources: list[dict[str, Any]]) -> None:
     if not sources and confidence not in ("reported", "retracted"):
-        raise ValidationError(
-            "confidence", f"a {confidence} event needs a source first; add one with /event source."
-        )
+        if confidence == "confirmed":
+            fix = _("a confirmed event needs a source first; add one with /event source.")
+        else:
+            fix = _("a disputed event needs a source first; add one with /event source.")
+        raise ValidationError("confidence", fix)
 
 
 async def update_event_fields(
@@ -387,7 +397,9 @@ async def update_event_fields(
     async with store.transaction() as q:
         event = await _owned(q, scope, event_id)
         if event.retracted:
-            raise ValidationError("event", f"event {event.id} is retracted; it is not updated.")
+            raise ValidationError(
+                "event", _("event {id} is retracted; it is not updated.").format(id=event.id)
+            )
         return await _apply(
             q,
             scope,
@@ -410,9 +422,12 @@ async def retract_event(
         event = await _owned(q, scope, event_id)
         if event.retracted:
             raise ValidationError(
-                "event", f"event {event.id} is already retracted ({event.retraction_reason})."
+                "event",
+                _("event {id} is already retracted ({reason}).").format(
+                    id=event.id, reason=event.retraction_reason
+                ),
             )
-        updated, _ = await _apply(
+        updated, _changed = await _apply(
             q,
             scope,
             event,
@@ -438,12 +453,13 @@ async def add_source(
         event = await _owned(q, scope, event_id)
         current = [s.as_dict() for s in event.sources]
         if new in current:
-            raise ValidationError("source", "this event already cites that source.")
+            raise ValidationError("source", _("this event already cites that source."))
         if len(current) >= validation.MAX_SOURCES:
             raise ValidationError(
-                "source", f"an event cites at most {validation.MAX_SOURCES} sources."
+                "source",
+                _("an event cites at most {limit} sources.").format(limit=validation.MAX_SOURCES),
             )
-        updated, _ = await _apply(
+        updated, _changed = await _apply(
             q, scope, event, {}, [*current, new], kind="correction", stamp=stamp
         )
     return updated

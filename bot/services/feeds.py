@@ -21,6 +21,7 @@ from bot import validation
 from bot.errors import NotFound, ValidationError
 from bot.feeds import DEFAULT_TERMS, Backoff, Failed, Feed, FeedItem, Fetcher, matches, read_feed
 from bot.feeds.models import FEED_STATES, PollReport, WatchedFeed
+from bot.i18n import _
 from bot.services.context import Scope, now_iso
 from bot.services.drafts import Extractor, SourceInfo, rules_extractor, store_drafts
 from db import Store
@@ -50,11 +51,13 @@ def parse_every(text: str | None) -> int:
         return DEFAULT_INTERVAL
     m = _EVERY.match(str(text))
     if not m:
-        raise ValidationError("every", f"'{text}' is not a duration; write 15m, 1h or 2h.")
+        raise ValidationError(
+            "every", _("'{text}' is not a duration; write 15m, 1h or 2h.").format(text=text)
+        )
     seconds = int(m[1]) * _UNITS[(m[2] or "m")[0].lower()]
     if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
         raise ValidationError(
-            "every", "poll a feed at least every 24h and at most every 5m; write 15m, 1h or 2h."
+            "every", _("poll a feed at least every 24h and at most every 5m; write 15m, 1h or 2h.")
         )
     return seconds
 
@@ -67,7 +70,7 @@ def _url(value: str) -> str:
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         raise ValidationError(
-            "url", "that is not a feed's web address; use one starting with https:// or http://."
+            "url", _("that is not a feed's web address; use one starting with https:// or http://.")
         )
     return url
 
@@ -101,9 +104,13 @@ async def add_feed(
         feeds = FeedQueries(q.conn)
         await q.conn.lock([f"feed:{scope.guild_id}:{address}"])
         if await feeds.feed_by_url(scope.guild_id, address) is not None:
-            raise ValidationError("url", "this server already watches that feed; see /feeds list.")
+            raise ValidationError(
+                "url", _("this server already watches that feed; see /feeds list.")
+            )
         if await feeds.count_feeds(scope.guild_id) >= MAX_FEEDS:
-            raise ValidationError("url", f"a server watches at most {MAX_FEEDS} feeds.")
+            raise ValidationError(
+                "url", _("a server watches at most {count} feeds.").format(count=MAX_FEEDS)
+            )
         feed_id = await feeds.insert_feed(values)
         row = await feeds.get_feed(feed_id)
     assert row is not None
@@ -132,7 +139,9 @@ async def set_feed_state(
     """Pause, or resume (active): resuming a broken feed forgets its failures and polls
     it at once."""
     if state not in ("active", "paused"):
-        raise ValidationError("state", f"use one of {', '.join(FEED_STATES[:2])}.")
+        raise ValidationError(
+            "state", _("use one of {values}.").format(values=", ".join(FEED_STATES[:2]))
+        )
     feed = await get_feed(store, scope, feed_id)
     values: dict[str, Any] = {"state": state}
     if state == "active":
@@ -168,7 +177,9 @@ def _terms(text: str | Sequence[str] | None) -> list[str]:
         if not term:
             continue
         if len(term) > MAX_TERM_LENGTH:
-            raise ValidationError("terms", f"keep each term to {MAX_TERM_LENGTH} characters.")
+            raise ValidationError(
+                "terms", _("keep each term to {count} characters.").format(count=MAX_TERM_LENGTH)
+            )
         if term.casefold() not in {t.casefold() for t in out}:
             out.append(term)
     return out
@@ -201,11 +212,16 @@ async def change_watch_terms(
         terms = [t for t in terms if t.casefold() not in removing]
         terms += [t for t in adding if t.casefold() not in {x.casefold() for x in terms}]
         if len(terms) > MAX_TERMS:
-            raise ValidationError("terms", f"a server watches at most {MAX_TERMS} terms.")
+            raise ValidationError(
+                "terms", _("a server watches at most {count} terms.").format(count=MAX_TERMS)
+            )
         if not terms:
             raise ValidationError(
                 "terms",
-                "that would leave no term, and no item would be drafted; pause the feeds instead.",
+                _(
+                    "that would leave no term, and no item would be drafted; pause the feeds "
+                    "instead."
+                ),
             )
         await feeds.set_watch_terms(scope.guild_id, terms)
         return terms, False
@@ -255,7 +271,7 @@ async def _read_items(
     article: ArticleReader | None,
     now: datetime,
 ) -> PollReport:
-    terms, _ = await watch_terms(store, feed.guild_id)
+    terms, _default = await watch_terms(store, feed.guild_id)
     items = list({i.key: i for i in reversed(doc.items)}.values())[::-1]  # first of each key
     async with store.read() as q:
         seen = await FeedQueries(q.conn).seen_keys(feed.id, [i.key for i in items])

@@ -9,6 +9,7 @@ from typing import Any
 from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
 from bot.errors import Forbidden, NotFound, ValidationError
+from bot.i18n import _
 from bot.models import Page, Reaction
 from bot.services.context import Scope, now_iso
 from bot.services.events import _visible
@@ -35,7 +36,9 @@ async def add_reaction(
             except (NotFound, ValueError):
                 raise ValidationError(
                     "event",
-                    f"there is no event {values['event_id']}; pick one from the list as you type.",
+                    _("there is no event {id}; pick one from the list as you type.").format(
+                        id=values["event_id"]
+                    ),
                 ) from None
             values["event_id"] = event.id
         row = {
@@ -66,7 +69,10 @@ async def remove_reaction(store: Store, scope: Scope, reaction_id: int) -> React
             raise NotFound("reaction", reaction_id)
         if row["guild_id"] != scope.guild_id:
             raise Forbidden(
-                "This reaction belongs to another server's feed; only its moderators can remove it."
+                _(
+                    "This reaction belongs to another server's feed; only its moderators can "
+                    "remove it."
+                )
             )
         reaction = (await _load(q, [row]))[0]
         await q.delete_reaction(reaction.id)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import validation
 from bot.errors import ValidationError
+from bot.i18n import _
 from bot.models import GuildSettings
 from db import Store
 
@@ -26,14 +27,18 @@ async def update_settings(store: Store, guild_id: int, **changes: Any) -> GuildS
     values: dict[str, Any] = {}
     for key, value in changes.items():
         if key not in _FIELDS:
-            raise ValidationError(key, f"is not a setting; settings: {', '.join(_FIELDS)}.")
+            raise ValidationError(
+                key, _("is not a setting; settings: {keys}.").format(keys=", ".join(_FIELDS))
+            )
         if key == "timezone" and value is not None:
             try:
                 ZoneInfo(str(value))
             except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` is a folder
                 raise ValidationError(
                     "timezone",
-                    f"'{value}' is not a time zone; use an IANA name such as Asia/Seoul or UTC.",
+                    _(
+                        "'{value}' is not a time zone; use an IANA name such as Asia/Seoul or UTC."
+                    ).format(value=value),
                 ) from None
         if key == "default_actor":
             value = validation.text("actor", value)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import validation
 from bot.errors import NotFound, ValidationError
+from bot.i18n import _
 from bot.models import SUBSCRIPTION_STATES, Subscription
 from bot.services.context import Scope, delivery_nonce, now_iso
 from db import Store
@@ -20,7 +21,7 @@ def _list(field: str, values: Sequence[str] | str | None) -> list[str]:
     parts = values.split(",") if isinstance(values, str) else list(values)
     items = [v.strip() for v in parts if v and v.strip()]
     if len(items) > 25:
-        raise ValidationError(field, "at most 25 values.")
+        raise ValidationError(field, _("at most 25 values."))
     return sorted(set(items))
 
 
@@ -48,7 +49,10 @@ async def subscribe(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: `America` is a folder
         raise ValidationError(
-            "timezone", f"'{tz}' is not a time zone; use an IANA name such as Asia/Seoul or UTC."
+            "timezone",
+            _("'{value}' is not a time zone; use an IANA name such as Asia/Seoul or UTC.").format(
+                value=tz
+            ),
         ) from None
     values = {
         "guild_id": scope.guild_id,
@@ -70,7 +74,7 @@ async def subscribe(
     async with store.transaction() as q:
         existing = await q.subscription_for_channel(int(channel_id))
         if existing is not None and existing["guild_id"] != scope.guild_id:
-            raise ValidationError("channel", "that channel belongs to another server.")
+            raise ValidationError("channel", _("that channel belongs to another server."))
         sub_id = await q.upsert_subscription(values)
         row = await q.get_subscription(sub_id)
     assert row is not None
@@ -97,7 +101,9 @@ async def set_subscription_state(
 ) -> Subscription:
     """Pause, resume (active) or mark broken, with the reason people will read in /alerts list."""
     if state not in SUBSCRIPTION_STATES:
-        raise ValidationError("state", f"use one of {', '.join(SUBSCRIPTION_STATES)}.")
+        raise ValidationError(
+            "state", _("use one of {values}.").format(values=", ".join(SUBSCRIPTION_STATES))
+        )
     sub = await _own(store, scope, channel_id)
     async with store.transaction() as q:
         await q.set_subscription_state(sub.id, state, reason if state == "broken" else None)

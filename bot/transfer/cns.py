@@ -49,6 +49,7 @@ from typing import Any
 
 from bot import validation
 from bot.errors import ValidationError
+from bot.i18n import _
 from bot.transfer.parsing import (
     EventRow,
     Parsed,
@@ -170,9 +171,11 @@ def parse(text: str, path: Path, *, today: date | None = None) -> Parsed:
             break
     if columns is None:
         raise UnreadableFile(
-            f"{path} has no CNS header row (columns {', '.join(REQUIRED)} …); import the CNS "
-            "North Korea Missile Test Database saved as CSV, or choose the csv or json "
-            "format for a LaunchWatch export."
+            _(
+                "{path} has no CNS header row (columns {columns} …); import the CNS North Korea "
+                "Missile Test Database saved as CSV, or choose the csv or json format for a "
+                "LaunchWatch export."
+            ).format(path=path, columns=", ".join(REQUIRED))
         )
     out = Parsed(labels=LABELS)
     for line, cells in records:
@@ -199,7 +202,7 @@ def row_to_event(line: int, cell: dict[str, str], today: date) -> EventRow:
     """
     f1 = cell.get("F1", "")
     if is_empty(f1):
-        raise ValidationError("F1", "is empty; every CNS row has a number in F1.")
+        raise ValidationError("F1", _("is empty; every CNS row has a number in F1."))
     unreadable: dict[str, str] = {}
     notes: dict[str, str] = {}
 
@@ -300,12 +303,16 @@ def parse_date(text: str, today: date) -> str:
     if year is None or month is None:
         raise ValidationError(
             "Date",
-            f"'{raw}' is not a date; use a form such as 9-Apr-84, Sep-84 or 1984-04-09.",
+            _("'{value}' is not a date; use a form such as 9-Apr-84, Sep-84 or 1984-04-09.").format(
+                value=raw
+            ),
         )
     try:
         date(year, month, day or 1)
     except ValueError:
-        raise ValidationError("Date", f"'{raw}' is not a real calendar date.") from None
+        raise ValidationError(
+            "Date", _("'{value}' is not a real calendar date.").format(value=raw)
+        ) from None
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
@@ -325,7 +332,8 @@ def parse_time(text: str) -> str | None:
         if ok:
             return f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
     raise ValidationError(
-        "Launch Time (UTC)", f"'{text.strip()}' is not a time of day; use 10:22:00 PM or 22:22."
+        "Launch Time (UTC)",
+        _("'{value}' is not a time of day; use 10:22:00 PM or 22:22.").format(value=text.strip()),
     )
 
 
@@ -341,7 +349,10 @@ def parse_category(text: str) -> str:
     if category is None:
         known = "SRBM, MRBM, IRBM, ICBM, SLBM, SLV, Cruise Missile, HGV, Unknown"
         raise ValidationError(
-            "Missile Type", f"'{text.strip()}' is not a type LaunchWatch knows; use one of {known}."
+            "Missile Type",
+            _("'{value}' is not a type LaunchWatch knows; use one of {known}.").format(
+                value=text.strip(), known=known
+            ),
         )
     return category
 
@@ -375,7 +386,10 @@ def parse_measure(column: str, text: str) -> tuple[float, str | None] | None:
         return max(low, high), raw
     raise ValidationError(
         column,
-        f"'{raw}' is not a distance; give a figure such as 1,380 km or a range such as 25-90 km.",
+        _(
+            "'{value}' is not a distance; give a figure such as 1,380 km or a range such as "
+            "25-90 km."
+        ).format(value=raw),
     )
 
 
@@ -392,7 +406,9 @@ def parse_coordinate(column: str, text: str) -> float | None:
         return None
     m = _COORDINATE.match(text.strip())
     if not m:
-        raise ValidationError(column, f"'{text.strip()}' is not a coordinate; give e.g. 39.66.")
+        raise ValidationError(
+            column, _("'{value}' is not a coordinate; give e.g. 39.66.").format(value=text.strip())
+        )
     value = float(m[1])
     return -abs(value) if (m[2] or "").upper() in ("S", "W") else value
 

@@ -43,6 +43,7 @@ from typing import Any
 
 from bot import validation
 from bot.errors import LaunchWatchError, ValidationError
+from bot.i18n import N_, _
 from bot.models import Event, Reaction
 from bot.services import (
     Scope,
@@ -66,15 +67,16 @@ class Format:
     """A file format `import_file` reads: its parser, and what it is (for `--format`'s help)."""
 
     parse: Callable[[str, Path], Parsed]
+    #: Marked for the catalogue; translate where shown, `_(fmt.what)`.
     what: str
 
 
 #: Every import format, by the name `db import --format` takes: the CLI's choices and help
 #: are read from here, so a new format is one parser and one line (docs/contributing.md).
 FORMATS: dict[str, Format] = {
-    "cns": Format(cns.parse, "the CNS North Korea Missile Test Database"),
-    "csv": Format(records.parse_csv, "our CSV export (events)"),
-    "json": Format(records.parse_json, "our JSON export (events and reactions)"),
+    "cns": Format(cns.parse, N_("the CNS North Korea Missile Test Database")),
+    "csv": Format(records.parse_csv, N_("our CSV export (events)")),
+    "json": Format(records.parse_json, N_("our JSON export (events and reactions)")),
 }
 
 #: A write transaction of an import holds the store's write lock for about this long at
@@ -129,9 +131,15 @@ class ImportReport:
     warnings: list[ImportWarning] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"imported {self.imported}, updated {self.updated}, "
-            f"skipped {self.skipped}, unchanged {self.unchanged}, warned {self.warned}"
+        return _(
+            "imported {imported}, updated {updated}, skipped {skipped}, unchanged {unchanged}, "
+            "warned {warned}"
+        ).format(
+            imported=self.imported,
+            updated=self.updated,
+            skipped=self.skipped,
+            unchanged=self.unchanged,
+            warned=self.warned,
         )
 
 
@@ -239,12 +247,15 @@ class _Importer:
         if key is None:
             raise ValidationError(
                 "external_id",
-                "is empty; give every row a unique id (such as sheet:12) so importing the "
-                "file again updates the event instead of adding a copy.",
+                _(
+                    "is empty; give every row a unique id (such as sheet:12) so importing the "
+                    "file again updates the event instead of adding a copy."
+                ),
             )
         if key in self.seen:
             raise ValidationError(
-                "external_id", f"{key} is on an earlier row of this file too; ids must be unique."
+                "external_id",
+                _("{id} is on an earlier row of this file too; ids must be unique.").format(id=key),
             )
         self.seen.add(key)
         existing = self.by_key.get(key) or self._same_guild_origin(key, row)
@@ -297,8 +308,10 @@ class _Importer:
         if existing.retracted:
             raise ValidationError(
                 "confidence",
-                f"event {existing.id} ({key}) is retracted in this server; an import does not "
-                "change a retracted event. Add a new event instead.",
+                _(
+                    "event {id} ({key}) is retracted in this server; an import does not change a "
+                    "retracted event. Add a new event instead."
+                ).format(id=existing.id, key=key),
             )
         event, changed = await update_event_fields(
             self.store, self.scope, existing.id, raw, alert=self.alert, notes=notes
@@ -413,8 +426,9 @@ class _Importer:
             if event is None:
                 raise ValidationError(
                     "event_external_id",
-                    f"no event {row.event_external_id} in this file or this server; "
-                    "import its event first.",
+                    _("no event {id} in this file or this server; import its event first.").format(
+                        id=row.event_external_id
+                    ),
                 )
             raw["event_id"] = event.id
         values, sources = validation.reaction(raw)
@@ -431,9 +445,11 @@ class _Importer:
         if near is not None and near not in self.claimed:
             raise ValidationError(
                 "reaction",
-                f"reaction {near} says the same but differs in its other fields or sources; "
-                "reactions are not changed by an import: remove it with /reaction remove "
-                "and import again.",
+                _(
+                    "reaction {id} says the same but differs in its other fields or sources; "
+                    "reactions are not changed by an import: remove it with /reaction remove and "
+                    "import again."
+                ).format(id=near),
             )
         reaction = await add_reaction(self.store, self.scope, raw)
         self._keep(reaction)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import _
+
 #: Cell values that mean "nobody knows" in the published datasets.
 EMPTY_MARKERS = frozenset({"", "unknown", "n/a", "na"})
 
@@ -98,25 +100,35 @@ def read_text(path: Path) -> FileText:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UnreadableFile(f"{path} does not exist; check the path.") from None
+        raise UnreadableFile(
+            _("{path} does not exist; check the path.").format(path=path)
+        ) from None
     except IsADirectoryError:
-        raise UnreadableFile(f"{path} is a folder; give the path of a CSV or JSON file.") from None
+        raise UnreadableFile(
+            _("{path} is a folder; give the path of a CSV or JSON file.").format(path=path)
+        ) from None
     except OSError as exc:
         raise UnreadableFile(
-            f"{path} cannot be read ({exc.strerror}); check that it exists and you may read it."
+            _("{path} cannot be read ({why}); check that it exists and you may read it.").format(
+                path=path, why=exc.strerror
+            )
         ) from None
     if data.startswith(b"PK\x03\x04"):
         raise UnreadableFile(
-            f"{path} is an Excel workbook or another zip file, not CSV; open it in a "
-            "spreadsheet and save the sheet as CSV (File → Save As → CSV), then import that."
+            _(
+                "{path} is an Excel workbook or another zip file, not CSV; open it in a "
+                "spreadsheet and save the sheet as CSV (File → Save As → CSV), then import that."
+            ).format(path=path)
         )
     if b"\x00" in data:
         raise UnreadableFile(
-            f"{path} holds binary data, not text; give a CSV or JSON file "
-            "(UTF-16 text: save it again as UTF-8)."
+            _(
+                "{path} holds binary data, not text; give a CSV or JSON file "
+                "(UTF-16 text: save it again as UTF-8)."
+            ).format(path=path)
         )
     if not data.strip():
-        raise UnreadableFile(f"{path} is empty; export the data again.")
+        raise UnreadableFile(_("{path} is empty; export the data again.").format(path=path))
     try:
         return FileText(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -145,19 +157,19 @@ def decode_lines(data: bytes) -> FileText:
             lines.append(raw.decode("cp1252", errors="replace"))
             bad.append(number)
     if utf8 or len(bad) == 1:
-        notes = [(n, _NOT_UTF8) for n in bad]
+        not_utf8 = _(
+            "not UTF-8; read as Windows-1252 (cp1252): check its text, or save the file again "
+            "as UTF-8."
+        )
+        notes = [(n, not_utf8) for n in bad]
     else:
-        notes = [(bad[0], _CP1252_FILE.format(count=len(bad)))]
+        cp1252 = _(
+            "the first of {count} lines that are not UTF-8; all read as Windows-1252 (cp1252), "
+            "as the whole file seems to be."
+        )
+        notes = [(bad[0], cp1252.format(count=len(bad)))]
     return FileText("".join(lines), notes)
 
-
-_NOT_UTF8 = (
-    "not UTF-8; read as Windows-1252 (cp1252): check its text, or save the file again as UTF-8."
-)
-_CP1252_FILE = (
-    "the first of {count} lines that are not UTF-8; all read as Windows-1252 (cp1252), "
-    "as the whole file seems to be."
-)
 
 #: A JSON string, to its closing quote or else its line's end (JSON strings hold no raw
 #: newline), so taking strings out of a text keeps its line numbers.
@@ -194,8 +206,10 @@ def csv_records(text: str, path: Path) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise UnreadableFile(
-                f"{path} is not readable CSV near line {reader.line_num} ({exc}); "
-                "save it again as CSV from a spreadsheet."
+                _(
+                    "{path} is not readable CSV near line {line} ({why}); save it again as CSV "
+                    "from a spreadsheet."
+                ).format(path=path, line=reader.line_num, why=exc)
             ) from None
         start, previous_end = previous_end + 1, reader.line_num
         if any(cell.strip() for cell in row):

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from bot import models
 from bot.dates import PartialDate
 from bot.errors import ValidationError
+from bot.i18n import _
 from bot.services import Scope, TimelineFilter, list_events
 from bot.services.reactions import all_reactions
 from bot.transfer import cns
@@ -143,11 +144,12 @@ def event_row(line: int, record: Mapping[str, Any]) -> EventRow:
         if retracted and _blank(reason):
             raise ValidationError(
                 "retraction_reason",
-                "is empty; a retracted event needs the reason it was retracted.",
+                _("is empty; a retracted event needs the reason it was retracted."),
             )
         if not retracted and not _blank(reason):
             raise ValidationError(
-                "retraction_reason", "is set but confidence is not retracted; clear one of them."
+                "retraction_reason",
+                _("is set but confidence is not retracted; clear one of them."),
             )
         if not retracted and "confidence" in record:
             raw["confidence"] = confidence
@@ -190,22 +192,28 @@ def _record_date(record: Mapping[str, Any]) -> str:
         when = PartialDate.parse(str(at), "occurred_at")
         if when.precision != "minute":
             raise ValidationError(
-                "occurred_at", f"'{at}' has no time of day; use 2024-01-25T06:40Z."
+                "occurred_at",
+                _("'{value}' has no time of day; use 2024-01-25T06:40Z.").format(value=at),
             )
         if not _blank(on) and str(on).strip() != when.text:
             raise ValidationError(
-                "occurred_on", f"{on} is not the day of occurred_at {at}; correct one of them."
+                "occurred_on",
+                _("{day} is not the day of occurred_at {at}; correct one of them.").format(
+                    day=on, at=at
+                ),
             )
         text = str(at).strip()
     elif not _blank(on):
         when = PartialDate.parse(str(on), "occurred_on")
         text = str(on).strip()
     else:
-        raise ValidationError("occurred_on", "is empty; give a date such as 2024-01-25.")
+        raise ValidationError("occurred_on", _("is empty; give a date such as 2024-01-25."))
     if not _blank(precision) and str(precision).strip().lower() != when.precision:
         raise ValidationError(
             "date_precision",
-            f"says {precision} but the date is known to the {when.precision}; correct one of them.",
+            _("says {said} but the date is known to the {known}; correct one of them.").format(
+                said=precision, known=when.precision
+            ),
         )
     return text
 
@@ -221,17 +229,22 @@ def _record_sources(value: Any) -> list[dict[str, Any]]:
         if json_too_deep(text) is not None:
             raise ValidationError(
                 "sources",
-                f'nests deeper than {MAX_JSON_DEPTH} levels; give a list like [{{"url": …}}].',
+                _("nests deeper than {limit} levels; give a list like [{example}].").format(
+                    limit=MAX_JSON_DEPTH, example='{"url": …}'
+                ),
             )
         try:
             value = json.loads(text, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             raise ValidationError(
-                "sources", f'is not a JSON list ({exc.msg}); give a list like [{{"url": …}}].'
+                "sources",
+                _("is not a JSON list ({why}); give a list like [{example}].").format(
+                    why=exc.msg, example='{"url": …}'
+                ),
             ) from None
     if not isinstance(value, list) or not all(isinstance(s, Mapping) for s in value):
         raise ValidationError(
-            "sources", "must be a list of objects with url, publisher, title, published_on."
+            "sources", _("must be a list of objects with url, publisher, title, published_on.")
         )
     return [dict(s) for s in value]
 
@@ -249,21 +262,23 @@ def parse_csv(text: str, path: Path) -> Parsed:
     records = csv_records(text, path)
     first = next(records, None)
     if first is None:
-        raise UnreadableFile(f"{path} holds no rows; export the data again.")
+        raise UnreadableFile(_("{path} holds no rows; export the data again.").format(path=path))
     header_line, header = first
     names = [header_key(h) for h in header]
     missing = [c for c in _REQUIRED_CSV if c not in names]
     if missing:
-        hint = (
-            " It looks like the CNS database: choose the cns format."
-            if header_key("F1") in names
-            else ""
-        )
-        raise UnreadableFile(
-            f"{path} lacks the columns {', '.join(missing)} of a LaunchWatch CSV export "
-            f"(its header is line {header_line}).{hint} Export again with the csv format, "
-            "or add those columns."
-        )
+        if header_key("F1") in names:
+            why = _(
+                "{path} lacks the columns {columns} of a LaunchWatch CSV export (its header is "
+                "line {line}). It looks like the CNS database: choose the cns format. Export "
+                "again with the csv format, or add those columns."
+            )
+        else:
+            why = _(
+                "{path} lacks the columns {columns} of a LaunchWatch CSV export (its header is "
+                "line {line}). Export again with the csv format, or add those columns."
+            )
+        raise UnreadableFile(why.format(path=path, columns=", ".join(missing), line=header_line))
     out = Parsed()
     out.notes.extend(_unknown_note(header_line, names, EVENT_FIELDS))
     for line, cells in records:
@@ -280,7 +295,8 @@ def _unknown_note(line: int, keys: Iterable[str], known: Sequence[str]) -> list[
     unknown = sorted({k for k in keys if k and k not in known})
     if not unknown:
         return []
-    return [(line, f"ignored {', '.join(unknown)}: not a LaunchWatch field.")]
+    ignored = _("ignored {fields}: not a LaunchWatch field.")
+    return [(line, ignored.format(fields=", ".join(unknown)))]
 
 
 # -- import: JSON -------------------------------------------------------------------------
@@ -292,27 +308,35 @@ def parse_json(text: str, path: Path) -> Parsed:
     deep = json_too_deep(text)
     if deep is not None:
         raise UnreadableFile(
-            f"{path} nests deeper than {MAX_JSON_DEPTH} levels at line {deep}; a LaunchWatch "
-            "export nests 5 (an event's sources in the events list). Export it again, or "
-            "fix it there."
+            _(
+                "{path} nests deeper than {limit} levels at line {line}; a LaunchWatch export "
+                "nests 5 (an event's sources in the events list). Export it again, or fix it "
+                "there."
+            ).format(path=path, limit=MAX_JSON_DEPTH, line=deep)
         )
     try:
         doc = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "export it again, or fix it there."
+            _(
+                "{path} is not valid JSON (line {line}, column {column}: {why}); export it "
+                "again, or fix it there."
+            ).format(path=path, line=exc.lineno, column=exc.colno, why=exc.msg)
         ) from None
     if isinstance(doc, list):
         doc = {"events": doc}
     if not isinstance(doc, dict) or not any(k in doc for k in ("events", "reactions")):
         raise UnreadableFile(
-            f'{path} holds no "events" or "reactions" list; import a LaunchWatch JSON export.'
+            _(
+                '{path} holds no "events" or "reactions" list; import a LaunchWatch JSON export.'
+            ).format(path=path)
         )
     for key in ("events", "reactions"):
         if not isinstance(doc.get(key, []), list):
             raise UnreadableFile(
-                f'{path}: "{key}" is not a list; import a LaunchWatch JSON export.'
+                _('{path}: "{key}" is not a list; import a LaunchWatch JSON export.').format(
+                    path=path, key=key
+                )
             )
     starts = _item_lines(text)
     out = Parsed()
@@ -322,7 +346,7 @@ def parse_json(text: str, path: Path) -> Parsed:
         for index, item in enumerate(doc.get(key, [])):
             line = lines[index] if index < len(lines) else index + 1
             if not isinstance(item, dict):
-                error = f"{key} item {index + 1} is not an object."
+                error = _("{key} item {number} is not an object.").format(key=key, number=index + 1)
                 if key == "events":
                     out.events.append(EventRow(line, error=error))
                 else:

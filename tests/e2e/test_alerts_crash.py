@@ -365,7 +365,7 @@ async def test_a_change_made_while_the_bot_was_down_reaches_every_channel(
             [notice] = notices
             assert notice.message_reference is not None
             assert notice.message_reference["message_id"] == str(alert.id)
-            assert ("count: — → 3" if change == "edit" else "Misidentified") in notice.content
+            assert ("Count: — → 3" if change == "edit" else "Misidentified") in notice.content
         else:
             assert notices == [] and "[UPDATED]" not in title
 

@@ -119,7 +119,7 @@ async def test_corrections_reach_exactly_the_channels_that_got_the_original(
         assert original.edited_timestamp is not None
         assert "[UPDATED]" in original.embeds[0]["title"] and "3 × " in original.embeds[0]["title"]
         assert notice.message_reference["message_id"] == str(original.id)
-        assert "count: — → 3" in notice.content
+        assert "Count: — → 3" in notice.content
         assert notice.pings.nobody
     assert discord_emulator.messages(late) == []
 
@@ -138,6 +138,24 @@ async def test_summary_only_edit_updates_without_notice(
     await settled(launchwatch.store)
     [original] = discord_emulator.messages("alerts")
     assert "Two cruise missiles, west coast." in original.embeds[0]["description"]
+
+
+async def test_a_distance_reads_as_people_write_it(
+    discord_emulator: Emulator, launchwatch: LaunchWatch
+) -> None:
+    """The alert's Flight field starts with the distance when no landing area is known, and
+    the correction names the field and its unit: `Distance: — → 380 km`, not `distance km:
+    — → 380.0`."""
+    alerts_id = discord_emulator.channel_id("alerts")
+    await services.subscribe(launchwatch.store, SCOPE, alerts_id)
+    event = await services.add_event(launchwatch.store, SCOPE, EVENT)
+    await settled(launchwatch.store)
+    await services.edit_event(launchwatch.store, SCOPE, event.id, "distance_km", "380")
+    await settled(launchwatch.store)
+    original, notice = discord_emulator.messages("alerts")
+    flight = {f["name"]: f["value"] for f in original.embeds[0]["fields"]}["Flight"]
+    assert flight == "380 km"
+    assert notice.content.splitlines()[1] == "• Distance: — → 380 km"
 
 
 async def test_retraction_edits_and_replies(

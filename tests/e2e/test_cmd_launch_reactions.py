@@ -284,7 +284,7 @@ async def test_each_reaction_gives_stance_speaker_quote_date_and_source(
     lines = re.sub(r"\\(.)", r"\1", entry).splitlines()
     assert lines[0] == (
         "🔎 assessment · Senior fellow, Carnegie Endowment for International Peace · "
-        "on the launches of 2024-01-25 to 2024-02-02"
+        "on the launches of 25 Jan 2024 to 2 Feb 2024"
     )
     assert lines[1] == "> “elicit a strong response from the Biden admin.”"
     assert lines[2].startswith("North Korea is unlikely")
@@ -301,7 +301,7 @@ async def test_reactions_of_an_actor_over_time(
     text = shown(result)
     assert "3 reactions" in text and result.embeds[0]["title"] == "Reactions of japan"
     assert text.index("Earlier.") < text.index("grave concerns") < text.index("Later.")
-    assert "said 2023-05-31" in text
+    assert "said 31 May 2023" in text
 
 
 async def test_reactions_within_dates(discord_emulator: Emulator, seeded: LaunchWatch) -> None:

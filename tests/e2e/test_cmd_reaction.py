@@ -91,7 +91,7 @@ async def test_add_a_reaction_to_a_series(discord_emulator: Emulator, seeded: La
     result = await discord_emulator.invoke("reaction add", options, user="moderator")
     [reaction] = [r for r in await reactions(seeded) if r.id == new_id(result)]
     assert (reaction.event_id, reaction.since, reaction.until) == (None, "2024-01-25", "2024-02-02")
-    assert "on the launches of 2024-01-25 to 2024-02-02" in shown(result)
+    assert "on the launches of 25 Jan 2024 to 2 Feb 2024" in shown(result)
 
 
 async def test_add_stores_every_option(discord_emulator: Emulator, seeded: LaunchWatch) -> None:
@@ -111,7 +111,7 @@ async def test_add_stores_every_option(discord_emulator: Emulator, seeded: Launc
     assert (r.quote, r.said_on, r.sources[0].url) == (
         "More is coming.", "2024-01-30", "https://example.org/panda",
     )  # fmt: skip
-    assert "Senior fellow, Carnegie Endowment · said 2024-01-30" in shown(result)
+    assert "Senior fellow, Carnegie Endowment · said 30 Jan 2024" in shown(result)
     assert "> “More is coming.”" in shown(result)
 
 
