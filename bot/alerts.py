@@ -6,7 +6,9 @@ holds. Only a subscription's own mention role may ever be pinged.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +16,7 @@ import discord
 
 from bot.embeds import COLOURS, NEUTRAL, content, embed
 from bot.i18n import _
-from bot.models import FACT_FIELDS, Event, Reaction, Subscription
+from bot.models import FACT_FIELDS, Event, Reaction, Revision, Subscription
 from bot.render import clip, md
 
 CORRECTED = 0xF1C40F
@@ -120,6 +122,43 @@ def needs_notice(fields: list[str]) -> bool:
     return any(f in FACT_FIELDS or f == "date" for f in fields)
 
 
+def changes(revisions: Sequence[Revision], after: int, upto: int) -> list[dict[str, Any]]:
+    """What changed after revision `after` up to `upto` (what the edited alert shows now),
+    for the notice: each field once, from its first old value to its last new one; dates
+    and sources in readable form."""
+    merged: dict[str, dict[str, Any]] = {}
+    for r in revisions:
+        if not after < r.revision <= upto or r.field in (
+            "date_precision",
+            "created",
+            "retraction_reason",
+        ):
+            continue
+        if r.field in merged:
+            merged[r.field]["new"] = r.new
+        else:
+            merged[r.field] = {"field": r.field, "old": r.old, "new": r.new}
+    out = []
+    for change in merged.values():
+        old, new = change["old"], change["new"]
+        if old == new:
+            continue
+        if change["field"] == "sources":
+            old, new = _source_titles(old), _source_titles(new)
+        out.append({"field": change["field"], "old": old, "new": new})
+    return out
+
+
+def _source_titles(value: str | None) -> str | None:
+    if not value:
+        return None
+    items = json.loads(value)
+    return (
+        "; ".join(s.get("title") or s.get("publisher") or s.get("url") or "?" for s in items)
+        or None
+    )
+
+
 def notice(event: Event, kind: str, changes: list[dict[str, Any]]) -> Post:
     """The short reply to the original: what changed, or that it was retracted."""
     if kind == "retraction":
@@ -150,6 +189,26 @@ def digest(
             period=period,
         ),
         allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+def broken_reason(code: int) -> str:
+    """Why a subscription broke, from Discord's error code, and what to do about it: stored
+    with the subscription and shown in `/alerts list`."""
+    if code == 10003:
+        return _(
+            "The channel no longer exists (Discord error 10003). Unsubscribe it, or subscribe "
+            "another channel."
+        )
+    if code == 50001:
+        return _(
+            "LaunchWatch cannot see this channel (Discord error 50001 Missing Access). Give it "
+            "View Channel there, then /alerts resume."
+        )
+    return _(
+        "LaunchWatch lacks a permission in this channel (Discord error 50013 Missing "
+        "Permissions): it needs Send Messages, Embed Links and Read Message History. Grant "
+        "them, then /alerts resume."
     )
 
 

@@ -19,9 +19,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot import alerts
-from bot.models import Event, Reaction, Subscription
+from bot.models import Delivery, Event, Reaction, Subscription
 from bot.render import local_day
-from bot.services.context import delivery_nonce, now_iso
+from bot.services.context import now_iso
 from db import Store
 
 log = logging.getLogger("launchwatch.digest")
@@ -114,12 +114,9 @@ async def _contents(
 ) -> tuple[list[Event], list[Reaction]]:
     guilds = [sub.guild_id, *publishers]
     async with store.read() as q:
-        rows = await q.events_created_between(guilds, now_iso(start), now_iso(end))
-        srcs = await q.sources_for("event", [r["id"] for r in rows])
-        events = [e for e in (Event.from_row(r, srcs[r["id"]]) for r in rows) if sub.matches(e)]
-        rrows = await q.reactions_created_between(guilds, now_iso(start), now_iso(end))
-        rsrcs = await q.sources_for("reaction", [r["id"] for r in rrows])
-    reactions = [Reaction.from_row(r, rsrcs[r["id"]]) for r in rrows]
+        found = await q.events.created_between(guilds, now_iso(start), now_iso(end))
+        reactions = await q.reactions.created_between(guilds, now_iso(start), now_iso(end))
+    events = [e for e in found if sub.matches(e)]
     if sub.actors:
         reactions = [
             r for r in reactions if r.event_id is None or r.event_id in {e.id for e in events}
@@ -132,23 +129,22 @@ async def queue_digest(
 ) -> bool:
     """Queue the digest due at `due`, once; a period with nothing in it sends nothing."""
     async with store.read() as q:
-        row = await q.get_subscription(sub_id)
-    if row is None or row["state"] != "active" or row["mode"] not in ("digest", "both"):
+        sub = await q.subscriptions.get(sub_id)
+    if sub is None or sub.state != "active" or sub.mode not in ("digest", "both"):
         return False
-    sub = Subscription.from_row(row)
     period = period_key(sub, due)
     start, end = period_window(sub, period)
     events, reactions = await _contents(store, sub, start, end, publishers)
     async with store.transaction() as q:
         if events or reactions:
-            stamp = now_iso()
-            await q.insert_deliveries([{
-                "subscription_id": sub.id, "guild_id": sub.guild_id, "channel_id": sub.channel_id,
-                "event_id": None, "revision": None, "period": period, "kind": "digest",
-                "status": "pending", "attempts": 0, "next_attempt_at": stamp,
-                "nonce": delivery_nonce(sub.id, "digest", None, None, period), "created_at": stamp,
-            }])  # fmt: skip
-        await q.set_last_digest(sub.id, now_iso(end))
+            await q.deliveries.add(
+                [
+                    Delivery.new(
+                        "digest", sub.id, sub.guild_id, sub.channel_id, now_iso(), period=period
+                    )
+                ]
+            )
+        await q.subscriptions.set_last_digest(sub.id, now_iso(end))
     return bool(events or reactions)
 
 
@@ -210,11 +206,10 @@ class DigestScheduler:
     async def rebuild(self, now: datetime | None = None) -> int:
         """Schedule every digest subscription this process owns; catch up missed ones."""
         async with self.store.read() as q:
-            rows = await q.digest_subscriptions()
+            subs = await q.subscriptions.digests()
         now = now or datetime.now(UTC)
         count = 0
-        for row in rows:
-            sub = Subscription.from_row(row)
+        for sub in subs:
             if not self.owns(sub.guild_id):
                 continue
             self.schedule(sub)
@@ -250,8 +245,7 @@ class DigestScheduler:
 
     async def _fire(self, sub_id: int, **_: Any) -> None:
         async with self.store.read() as q:
-            row = await q.get_subscription(sub_id)
-        if row is None:
+            sub = await q.subscriptions.get(sub_id)
+        if sub is None:
             return
-        sub = Subscription.from_row(row)
         await queue_digest(self.store, sub_id, last_due(sub, datetime.now(UTC)), self.publishers)

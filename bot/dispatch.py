@@ -21,26 +21,31 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import math
 import random
-import re
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
-from bot import alerts
+from bot import alerts, sending
 from bot.config import Config
 from bot.i18n import _, ngettext
-from bot.models import Event, Subscription
+from bot.models import Delivery, Event, Subscription
 from bot.pacing import Pacer
+from bot.sending import (
+    Broken,
+    Outcome,
+    Postpone,
+    ReadRetry,
+    Retry,
+    Sender,
+    Unknown,
+    UnknownMessage,
+)
 from bot.services.context import now_iso
 from db import Store
 
@@ -49,21 +54,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("launchwatch.dispatch")
 
-#: Discord error codes that mean the bot cannot post in the channel at all.
-BROKEN_CODES = {10003: "unknown_channel", 50001: "missing_access", 50013: "missing_permissions"}
-UNKNOWN_MESSAGE = 10008
 #: How long after a first try a resend with the same nonce is still deduplicated, as this
 #: bot counts it: Discord keeps nonces "a few minutes" (5 in the emulator). Retries stop
 #: before this has passed.
 NONCE_WINDOW = timedelta(minutes=4)
 #: From this long after its first try, a row is reconciled before it is sent again.
 RECONCILE_AFTER = NONCE_WINDOW - timedelta(seconds=60)
-#: The listing starts this long before the first try (clocks differ).
-LOOKBACK = timedelta(seconds=60)
-#: At most this many pages of 100 messages are read to reconcile one row.
-HISTORY_PAGES = 5
-#: How long to wait for the gateway's guilds before reading a channel's permissions.
-READY_WAIT = 10.0
 BATCH = 500
 #: How long a claim holds: well inside RECONCILE_AFTER, so a row whose worker lost it
 #: comes back while its nonce still deduplicates a resend.
@@ -73,57 +69,6 @@ CHANNEL_HOLD = 5.0
 #: After a failed sweep, the next one comes this soon.
 SWEEP_RETRY = 1.0
 SKIPPED = "skipped: "
-
-# What the templates in templates/alerts write, read back from a channel's messages:
-# an alert's footer (alert.j2), a correction notice (correction.j2), a retraction notice
-# (retraction.j2); a digest's footer names its period (digest.j2). The reconciliation tests
-# in tests/e2e/test_alerts_crash.py find each in a channel.
-SHOWS = re.compile(r"event #(\d+) · revision (\d+)")
-NOTICE_NAMES = re.compile(r"event #(\d+), revision (\d+)")
-RETRACTION_NAMES = re.compile(r"Retracted\b.*?\(event #(\d+)\)", re.S)
-
-
-class Retry(Exception):
-    """A transient failure (5xx, time-out, network): try again after a back-off."""
-
-
-class Broken(Exception):
-    """The channel refuses the bot (by error code): the subscription is broken."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class ReadRetry(Retry):
-    """Reading a channel's history failed for now (429, 5xx, time-out): read it again after
-    a back-off. Nothing is sent until a read succeeds, so the nonce window does not bound
-    these retries; max_attempts does."""
-
-
-class Postpone(Exception):
-    """Not yet: a correction whose original alert is still on its way."""
-
-
-class Unknown(Exception):
-    """Whether the row was already posted cannot be told (its channel's history cannot be
-    read): it is marked dead with the reason, never sent on a guess."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason, detail)
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass
-class Outcome:
-    """A row's result: the message that is its post, what that message shows, and (for a
-    correction) what the corrected alert's row records now."""
-
-    message_id: int | None
-    revision: int | None = None
-    original_id: int | None = None
-    original: dict[str, Any] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -136,6 +81,7 @@ class Dispatcher:
         #: The most rows one channel holds at once (claimed and not yet settled).
         self.per_channel = max(1, channel_burst, math.ceil(channel_rate * CHANNEL_HOLD))
         self.send_timeout: float = config.get("delivery", "send_timeout")
+        self.sender = Sender(client, self.pacer, self.send_timeout)
         self.max_attempts: int = config.get("delivery", "max_attempts")
         self.sweep_interval: float = config.get("delivery", "sweep_interval")
         self.backoff_cap = 60.0
@@ -144,7 +90,7 @@ class Dispatcher:
         self._inflight: set[int] = set()
         self._held: Counter[int] = Counter()  # rows in flight per channel
         self._full: set[int] = set()  # channels that reached per_channel: more may wait
-        self._queues: dict[int, deque[dict[str, Any]]] = {}
+        self._queues: dict[int, deque[Delivery]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         # Claims to give back that a failing store would not take yet: rows a worker could
@@ -168,7 +114,7 @@ class Dispatcher:
         """Release this process's old claims (it restarted), listen for other processes'
         commits (PostgreSQL), and start sending."""
         async with self.store.transaction() as q:
-            released = await q.release_claims(self.shards, self.shard_count)
+            released = await q.deliveries.release_claims(self.shards, self.shard_count)
         if released:
             log.info("released %d deliveries claimed before a restart", released)
         self.store.on_commit.append(self.wake)
@@ -193,7 +139,7 @@ class Dispatcher:
             return
         try:
             async with asyncio.timeout(5.0), self.store.transaction() as q:
-                await q.release_deliveries(left)
+                await q.deliveries.release(left)
         except Exception as exc:  # the next start releases them all anyway
             log.warning("could not give back %d claimed deliveries: %s", len(left), exc)
 
@@ -224,7 +170,9 @@ class Dispatcher:
         next retry that falls due after the last claim, or the sweep."""
         if claimed_at is not None and len(self._inflight) < BATCH // 2:
             async with self.store.read() as q:
-                due = await q.next_due_at(now_iso(claimed_at), self.shards, self.shard_count)
+                due = await q.deliveries.next_due_at(
+                    now_iso(claimed_at), self.shards, self.shard_count
+                )
             if due is not None:
                 until = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
                 timeout = max(0.0, min(timeout, until))
@@ -243,9 +191,9 @@ class Dispatcher:
         later = now_iso(datetime.now(UTC) + timedelta(seconds=SWEEP_RETRY))
         async with self.store.transaction() as q:
             for stamp in claims:
-                await q.release_deliveries(claimed_until=stamp)
+                await q.deliveries.release(claimed_until=stamp)
             if rows:
-                await q.release_deliveries(rows, next_attempt_at=later)
+                await q.deliveries.release(rows, next_attempt_at=later)
         self._owed_rows.difference_update(rows)
         self._owed_claims.difference_update(claims)
         log.info("gave back %d deliveries and %d claims", len(rows), len(claims))
@@ -260,7 +208,7 @@ class Dispatcher:
         until = now_iso(now + CLAIM)  # to the microsecond: it names this claim
         try:
             async with self.store.transaction() as q:
-                rows = await q.claim_deliveries(
+                rows = await q.deliveries.claim(
                     now_iso(now),
                     until,
                     room,
@@ -272,10 +220,10 @@ class Dispatcher:
             self._owed_claims.add(until)  # it may have committed: nobody would send those
             raise
         for row in rows:
-            if row["id"] in self._inflight:
+            if row.id in self._inflight:
                 continue  # queued here already; its claim had run out and is now renewed
-            channel_id = row["channel_id"]
-            self._inflight.add(row["id"])
+            channel_id = row.channel_id
+            self._inflight.add(row.id)
             self._held[channel_id] += 1
             if self._held[channel_id] >= self.per_channel:
                 self._full.add(channel_id)
@@ -301,7 +249,7 @@ class Dispatcher:
                 except Exception as exc:
                     log.exception(
                         "delivery %s failed unexpectedly; it backs off and is tried again",
-                        row["id"],
+                        row.id,
                     )
                     await self._hand_back(row, exc)
                 queue.popleft()
@@ -313,45 +261,42 @@ class Dispatcher:
                 self._full.discard(channel_id)
                 self.wake()
 
-    def _done(self, row: dict[str, Any]) -> None:
-        self._inflight.discard(row["id"])
-        channel_id = row["channel_id"]
+    def _done(self, row: Delivery) -> None:
+        self._inflight.discard(row.id)
+        channel_id = row.channel_id
         self._held[channel_id] -= 1
         if self._held[channel_id] <= 0:
             del self._held[channel_id]
 
-    async def _hand_back(self, row: dict[str, Any], exc: Exception) -> None:
+    async def _hand_back(self, row: Delivery, exc: Exception) -> None:
         """Back a row off as a transient failure; if the store refuses that too, owe it
         back to the outbox (the runner gives it back once the store answers)."""
         try:
             await self._retry(row, f"unexpected {type(exc).__name__}: {exc}"[:500])
         except Exception:
-            log.exception("could not back off delivery %s; giving it back later", row["id"])
-            self._owed_rows.add(row["id"])
+            log.exception("could not back off delivery %s; giving it back later", row.id)
+            self._owed_rows.add(row.id)
             self.wake()
 
     # -- one delivery ---------------------------------------------------------------------
-    async def deliver(self, row: dict[str, Any]) -> None:
+    async def deliver(self, row: Delivery) -> None:
         """Send one delivery and record the outcome; never raises for Discord's answers."""
         async with self.store.read() as q:
-            sub_row = await q.get_subscription(row["subscription_id"])
-            current = await q.get_delivery(row["id"])
-        if current is None or current["status"] != "pending":
+            sub = await q.subscriptions.get(row.subscription_id)
+            current = await q.deliveries.get(row.id)
+        if current is None or current.status != "pending":
             return
-        row.update(current)  # what earlier tries recorded (first_attempt_at, attempts)
-        if sub_row is None or sub_row["state"] != "active":
+        vars(row).update(vars(current))  # what earlier tries recorded (first_attempt_at, attempts)
+        if sub is None or sub.state != "active":
             await self._settle(
-                row,
-                "failed",
-                error=SKIPPED + f"subscription is {sub_row['state'] if sub_row else 'gone'}",
+                row, "failed", error=SKIPPED + f"subscription is {sub.state if sub else 'gone'}"
             )
             return
-        sub = Subscription.from_row(sub_row)
         try:
             outcome = await self._attempt(row, sub)
         except Postpone:
             later = now_iso(datetime.now(UTC) + timedelta(seconds=1))
-            await self._release(row, {"next_attempt_at": later})
+            await self._release(row, next_attempt_at=later)
         except Broken as exc:
             await self._break(row, sub, exc.code)
         except ReadRetry as exc:
@@ -360,12 +305,12 @@ class Dispatcher:
             await self._retry(row, str(exc))
         except Unknown as exc:
             reason = alerts.unknown_outcome(exc.reason, exc.detail)
-            log.warning("delivery %s not sent: %s", row["id"], reason)
+            log.warning("delivery %s not sent: %s", row.id, reason)
             await self._settle(row, "dead", error=reason[:500])
         except discord.HTTPException as exc:
             log.error(
                 "delivery %s refused by Discord (%s %s): %s",
-                row["id"],
+                row.id,
                 exc.status,
                 exc.code,
                 exc.text,
@@ -382,27 +327,28 @@ class Dispatcher:
                 original=(outcome.original_id, outcome.original),
             )
 
-    async def _attempt(self, row: dict[str, Any], sub: Subscription) -> Outcome:
-        tried = row["first_attempt_at"]
+    async def _attempt(self, row: Delivery, sub: Subscription) -> Outcome:
+        tried = row.first_attempt_at
         reconciled = False
         if tried is not None and _age(tried) >= RECONCILE_AFTER:
-            found = await self._reconcile(row, sub, tried)
+            found = await sending.reconcile(self.sender, self.store, row, sub, tried)
             if found is not None:
-                log.info("delivery %s was posted before (message %s)", row["id"], found.message_id)
+                log.info("delivery %s was posted before (message %s)", row.id, found.message_id)
                 return found
             reconciled = True
-            row["first_attempt_at"] = None  # not in the channel: a send starts a new window
-        kind = row["kind"]
+            row.first_attempt_at = None  # not in the channel: a send starts a new window
+        kind = row.kind
         if kind == "digest":
             from bot.digest import render_digest
 
-            post = await render_digest(self.store, sub, row["period"], self.publishers)
+            assert row.period is not None  # a digest's row names its period
+            post = await render_digest(self.store, sub, row.period, self.publishers)
             if post is None:
                 raise _Skip("nothing happened in the period")
             return Outcome((await self._post(row, post)).id)
-        if row["event_id"] is None:
+        if row.event_id is None:
             return Outcome((await self._post(row, alerts.sample(sub))).id)
-        event = await self._event(row["event_id"])
+        event = await self._event(row.event_id)
         if kind == "alert":
             try:
                 if event.retracted:
@@ -413,54 +359,56 @@ class Dispatcher:
                 message = await self._post(row, alerts.alert(event, sub), ready=ready)
             except _Skip:
                 if tried is not None and not reconciled:  # an earlier try may have posted it
-                    found = await self._reconcile(row, sub, tried)
+                    found = await sending.reconcile(self.sender, self.store, row, sub, tried)
                     if found is not None:
                         return found  # the retraction's own row edits it and replies
                 raise
             # Discord answers a nonce it knows with the first message, which may show an
             # older revision than this render: record what the channel shows.
-            return Outcome(message.id, revision=_shows(message, event.id) or event.revision)
+            return Outcome(message.id, revision=sending.shows(message, event.id) or event.revision)
         return await self._correct(row, sub, event)
 
-    async def _correct(self, row: dict[str, Any], sub: Subscription, event: Event) -> Outcome:
+    async def _correct(self, row: Delivery, sub: Subscription, event: Event) -> Outcome:
         """Edit the original in place, then reply with what changed since what it showed
         (docs/architecture.md,
         "Correct or retract")."""
         async with self.store.read() as q:
-            original = await q.sent_alert(sub.id, event.id)
-        if original is None or original["status"] in ("failed", "dead"):
+            original = await q.deliveries.sent_alert(sub.id, event.id)
+        if original is None or original.status in ("failed", "dead"):
             raise _Skip("this channel never received the original alert")
-        if original["status"] == "pending":
+        if original.status == "pending":
             raise Postpone()
-        shown = original["revision"] or 0
-        if shown >= row["revision"] and row["kind"] == "correction":
-            return Outcome(original["message_id"])  # the alert already showed this revision
+        assert row.revision is not None and original.message_id is not None  # an event's; sent
+        shown = original.revision or 0
+        if shown >= row.revision and row.kind == "correction":
+            return Outcome(original.message_id)  # the alert already showed this revision
         async with self.store.read() as q:
-            changes = await _changes(q, event.id, shown, event.revision)
+            revisions = await q.events.revisions(event.id)
+        changes = alerts.changes(revisions, shown, event.revision)
         channel = self._channel(row)
         fresh = alerts.alert(event, sub, corrected=True)
         await self._begin(row)
         try:
-            await self._call(row["channel_id"], channel.get_partial_message(original["message_id"]).edit(
+            await self.sender.call(row.channel_id, channel.get_partial_message(original.message_id).edit(
                 content=fresh.content, embed=fresh.embed, view=fresh.view, allowed_mentions=discord.AllowedMentions.none()
             ))  # fmt: skip
-            _stop(fresh)
-        except _UnknownMessage:
-            _stop(fresh)
+            sending.stop(fresh)
+        except UnknownMessage:
+            sending.stop(fresh)
             message = await self._post(row, fresh)  # the original was deleted: post it anew
-            revision = _shows(message, event.id) or event.revision
-            return Outcome(message.id, None, original["id"], {"message_id": message.id, "revision": revision})  # fmt: skip
-        update = Outcome(original["message_id"], None, original["id"], {"revision": event.revision})
-        if row["kind"] != "retraction" and not alerts.needs_notice([c["field"] for c in changes]):
+            revision = sending.shows(message, event.id) or event.revision
+            return Outcome(message.id, None, original.id, {"message_id": message.id, "revision": revision})  # fmt: skip
+        update = Outcome(original.message_id, None, original.id, {"revision": event.revision})
+        if row.kind != "retraction" and not alerts.needs_notice([c["field"] for c in changes]):
             return update
-        note = alerts.notice(event, row["kind"], changes)
+        note = alerts.notice(event, row.kind, changes)
         reference = discord.MessageReference(
-            message_id=original["message_id"],
-            channel_id=row["channel_id"],
+            message_id=original.message_id,
+            channel_id=row.channel_id,
             fail_if_not_exists=False,
         )
         message = await self._post(row, note, reference=reference)
-        named = _names(message, event.id)
+        named = sending.names(message, event.id)
         if named is not None and named < event.revision:
             # Discord returned the notice of an earlier try: later changes still need one.
             update.original = {"revision": named}
@@ -470,10 +418,10 @@ class Dispatcher:
     async def _not_retracted(self, event_id: int) -> None:
         """Skip an alert whose event was retracted (or deleted) before it could go out."""
         async with self.store.read() as q:
-            found = await q.get_event(event_id)
+            found = await q.events.get(event_id)
         if found is None:
             raise _Skip("the event was deleted")
-        if found["confidence"] == "retracted":
+        if found.retracted:
             raise _Skip("retracted before it was delivered")
 
     async def _event(self, event_id: int) -> Event:
@@ -481,103 +429,25 @@ class Dispatcher:
         an edit committing in between can only make the message show newer sources than
         the revision recorded, whose correction then says so again, never the reverse."""
         async with self.store.read() as q:
-            found = await q.get_event(event_id)
-            if found is None:
-                raise _Skip("the event was deleted")
-            sources = await q.sources_for("event", [event_id])
-        return Event.from_row(found, sources[event_id])
-
-    # -- reconciling a row whose nonce Discord may have forgotten -------------------------
-    async def _reconcile(
-        self, row: dict[str, Any], sub: Subscription, tried: str
-    ) -> Outcome | None:
-        """The row's post if the channel holds it (and what it shows), else None; Unknown
-        if the channel's history cannot be read. Matched by kind: an alert by its footer,
-        a notice as a reply to the original naming the revision or the retraction, a
-        digest by its period, a test alert by its title."""
-        since = datetime.fromisoformat(tried) - LOOKBACK
-        mine = await self._own_messages(row, since)
-        kind, event_id = row["kind"], row["event_id"]
-        if kind == "digest":
-            return next((Outcome(m.id) for m in mine if row["period"] in _footer(m).split(" · ")), None)  # fmt: skip
-        if event_id is None:
-            sample = alerts.sample(sub).embed
-            title = sample.title if sample is not None else None
-            return next((Outcome(m.id) for m in mine if m.embeds and m.embeds[0].title == title), None)  # fmt: skip
-        if kind == "alert":
-            for m in mine:
-                shows = _shows(m, event_id)
-                if m.reference is None and shows is not None:
-                    return Outcome(m.id, revision=shows)
-            return None
-        async with self.store.read() as q:
-            original = await q.sent_alert(sub.id, event_id)
-        if original is None or original["status"] != "sent":
-            return None  # the usual path skips or postpones it
-        for m in mine:
-            if m.reference is None or m.reference.message_id != original["message_id"]:
-                continue
-            if kind == "retraction" and _retracts(m, event_id):
-                return Outcome(m.id, None, original["id"], {"revision": row["revision"]})
-            named = _names(m, event_id)
-            if kind == "correction" and named is not None and named >= row["revision"]:
-                return Outcome(m.id, None, original["id"], {"revision": named})
-        for m in mine:  # the original was deleted, and this row posted the alert anew
-            shows = _shows(m, event_id)
-            if m.reference is None and m.id != original["message_id"] and shows is not None:
-                if shows >= row["revision"]:
-                    return Outcome(m.id, None, original["id"], {"message_id": m.id, "revision": shows})  # fmt: skip
-        return None
-
-    async def _own_messages(self, row: dict[str, Any], since: datetime) -> list[discord.Message]:
-        """The bot's own messages in the row's channel posted after `since`, oldest first."""
-        if not self.client.is_ready():
-            try:
-                async with asyncio.timeout(READY_WAIT):
-                    await self.client.wait_until_ready()
-            except TimeoutError:
-                raise Postpone() from None
-        channel = self.client.get_channel(row["channel_id"])
-        if not isinstance(
-            channel,
-            discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel,
-        ):
-            raise Unknown("no_channel")
-        me: discord.Member | None = channel.guild.me
-        if me is None:
-            raise Unknown("no_channel")
-        perms = channel.permissions_for(me)
-        if not (perms.view_channel and perms.read_message_history):
-            raise Unknown("no_history")
-        after: discord.abc.Snowflake = discord.Object(id=discord.utils.time_snowflake(since))
-        own: list[discord.Message] = []
-        for _page in range(HISTORY_PAGES):
-            try:
-                page: list[discord.Message] = await self._call(None, _history(channel, after))
-            except Retry as exc:
-                raise ReadRetry(f"reading the channel's messages: {exc}") from exc
-            except (Broken, _UnknownMessage, discord.HTTPException) as exc:
-                raise Unknown("read_failed", str(exc) or type(exc).__name__) from exc
-            own += [m for m in page if m.author.id == me.id]
-            if len(page) < 100:
-                return own
-            after = page[-1]
-        raise Unknown("too_many")
+            found = await q.events.get(event_id)
+        if found is None:
+            raise _Skip("the event was deleted")
+        return found
 
     # -- talking to Discord ---------------------------------------------------------------
-    def _channel(self, row: dict[str, Any]) -> discord.PartialMessageable:
-        return self.client.get_partial_messageable(row["channel_id"], guild_id=row["guild_id"])
+    def _channel(self, row: Delivery) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(row.channel_id, guild_id=row.guild_id)
 
     async def _post(
         self,
-        row: dict[str, Any],
+        row: Delivery,
         post: Post,
         reference: discord.MessageReference | None = None,
         *,
         ready: Callable[[], Awaitable[None]] | None = None,
     ) -> discord.Message:
         channel = self._channel(row)
-        kwargs: dict[str, Any] = {"allowed_mentions": post.allowed_mentions, "nonce": row["nonce"]}
+        kwargs: dict[str, Any] = {"allowed_mentions": post.allowed_mentions, "nonce": row.nonce}
         if post.content:
             kwargs["content"] = post.content
         if post.embed is not None:
@@ -588,73 +458,32 @@ class Dispatcher:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False
         await self._begin(row)
-        message: discord.Message = await self._call(
-            row["channel_id"], channel.send(**kwargs), ready
+        message: discord.Message = await self.sender.call(
+            row.channel_id, channel.send(**kwargs), ready
         )
-        _stop(post)
+        sending.stop(post)
         self.sent += 1
         return message
 
-    async def _begin(self, row: dict[str, Any]) -> None:
+    async def _begin(self, row: Delivery) -> None:
         """Record the first try before the first request that may change the channel:
         the nonce window runs from then."""
-        if row["first_attempt_at"] is None:
-            row["first_attempt_at"] = now_iso()
-            await self._update(row, {"first_attempt_at": row["first_attempt_at"]})
-
-    async def _call(
-        self,
-        channel_id: int | None,
-        request: Awaitable[Any],
-        ready: Callable[[], Awaitable[None]] | None = None,
-    ) -> Any:
-        """Pace, check `ready` (it raises to send nothing), then send with a time-out of our
-        own above discord.py's retries. A read (`channel_id` None) takes a global slot only:
-        the channel's window is for posts."""
-        try:
-            async with self._slot(channel_id), asyncio.timeout(self.send_timeout):
-                if ready is not None:
-                    await ready()
-                return await request  # not wait_for: it can swallow a cancel (see _sleep)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise Retry(type(exc).__name__) from exc
-        except discord.HTTPException as exc:
-            if exc.code in BROKEN_CODES:
-                raise Broken(exc.code) from exc
-            if exc.code == UNKNOWN_MESSAGE:
-                raise _UnknownMessage() from exc
-            if exc.status >= 500 or exc.status == 429:
-                raise Retry(f"{exc.status} {exc.code}") from exc
-            raise
-        finally:
-            if asyncio.iscoroutine(request):
-                request.close()
-
-    @asynccontextmanager
-    async def _slot(self, channel_id: int | None) -> AsyncIterator[None]:
-        if channel_id is not None:
-            async with self.pacer.slot(channel_id):
-                yield
-            return
-        window = self.pacer.global_window
-        ours = await window.reserve()
-        try:
-            yield
-        finally:
-            window.release(ours)
+        if row.first_attempt_at is None:
+            row.first_attempt_at = now_iso()
+            await self._update(row, first_attempt_at=row.first_attempt_at)
 
     # -- recording outcomes ---------------------------------------------------------------
-    async def _update(self, row: dict[str, Any], values: dict[str, Any]) -> None:
+    async def _update(self, row: Delivery, **values: Any) -> None:
         async with self.store.transaction() as q:
-            await q.update_delivery(row["id"], values, pending_only=True)
+            await q.deliveries.update(row.id, pending_only=True, **values)
 
-    async def _release(self, row: dict[str, Any], values: dict[str, Any]) -> None:
+    async def _release(self, row: Delivery, **values: Any) -> None:
         """Update a row and give up our claim on it, so the next sweep can take it again."""
-        await self._update(row, {**values, "claimed_until": None})
+        await self._update(row, **values, claimed_until=None)
 
     async def _settle(
         self,
-        row: dict[str, Any],
+        row: Delivery,
         status: str,
         *,
         message_id: int | None = None,
@@ -674,17 +503,17 @@ class Dispatcher:
             values["attempts"] = attempts
         original_id, original_values = original
         async with self.store.transaction() as q:
-            changed = await q.update_delivery(row["id"], values, pending_only=True)
+            changed = await q.deliveries.update(row.id, pending_only=True, **values)
             if changed and original_id is not None and original_values:
-                await q.update_delivery(original_id, original_values)
+                await q.deliveries.update(original_id, **original_values)
         for callback in self.on_settled:
-            callback(row["id"], status)
+            callback(row.id, status)
 
-    async def _retry(self, row: dict[str, Any], error: str, *, windowed: bool = True) -> None:
+    async def _retry(self, row: Delivery, error: str, *, windowed: bool = True) -> None:
         """Back off exponentially with jitter; give up before the nonce window closes (a
         retry that will read before it sends, `windowed=False`, is bound by attempts only)."""
-        first = row.get("first_attempt_at") or now_iso()
-        attempts = row["attempts"] + 1
+        first = row.first_attempt_at or now_iso()
+        attempts = row.attempts + 1
         delay = min(self.backoff_cap, 2.0 ** (attempts - 1)) * random.uniform(0.5, 1.0)
         retry_at = datetime.now(UTC) + timedelta(seconds=delay)
         too_late = windowed and (
@@ -692,7 +521,7 @@ class Dispatcher:
             > NONCE_WINDOW
         )
         if attempts >= self.max_attempts or too_late:
-            log.warning("delivery %s gave up after %d attempts: %s", row["id"], attempts, error)
+            log.warning("delivery %s gave up after %d attempts: %s", row.id, attempts, error)
             gave_up = ngettext(
                 "gave up after {attempts} attempt: {error}",
                 "gave up after {attempts} attempts: {error}",
@@ -702,45 +531,42 @@ class Dispatcher:
                 row, "dead", error=gave_up.format(attempts=attempts, error=error), attempts=attempts
             )
             return
-        log.info("delivery %s failed (%s); retry %d in %.1fs", row["id"], error, attempts, delay)
+        log.info("delivery %s failed (%s); retry %d in %.1fs", row.id, error, attempts, delay)
         async with self.store.transaction() as q:
-            await q.update_delivery(
-                row["id"],
-                {
-                    "attempts": attempts,
-                    "next_attempt_at": now_iso(retry_at),
-                    "last_error": error,
-                    "claimed_until": None,
-                },
+            await q.deliveries.update(
+                row.id,
                 pending_only=True,
+                attempts=attempts,
+                next_attempt_at=now_iso(retry_at),
+                last_error=error,
+                claimed_until=None,
             )
 
-    async def _break(self, row: dict[str, Any], sub: Subscription, code: int) -> None:
+    async def _break(self, row: Delivery, sub: Subscription, code: int) -> None:
         """Mark the subscription broken with a reason people can act on, and tell the log channel."""
-        reason = broken_reason(code)
+        reason = alerts.broken_reason(code)
         async with self.store.transaction() as q:
-            await q.set_subscription_state(sub.id, "broken", reason)
-            await q.skip_pending(sub.id, SKIPPED + "the subscription is broken")
-            await q.update_delivery(
-                row["id"],
-                {"status": "failed", "last_error": reason, "attempts": row["attempts"] + 1},
+            await q.subscriptions.set_state(sub.id, "broken", reason)
+            await q.deliveries.skip_pending(sub.id, SKIPPED + "the subscription is broken")
+            await q.deliveries.update(
+                row.id, status="failed", last_error=reason, attempts=row.attempts + 1
             )
         for callback in self.on_settled:
-            callback(row["id"], "failed")
+            callback(row.id, "failed")
         log.warning("subscription %s in channel %s is broken: %s", sub.id, sub.channel_id, reason)
         await self._tell_log_channel(sub, reason)
 
     async def _tell_log_channel(self, sub: Subscription, reason: str) -> None:
         async with self.store.read() as q:
-            settings = await q.get_settings(sub.guild_id)
-        log_channel = settings["log_channel_id"] if settings else None
+            settings = await q.settings.get(sub.guild_id)
+        log_channel = settings.log_channel_id if settings else None
         if not log_channel or log_channel == sub.channel_id:
             return
         text = "⚠️ " + _("Alerts to {channel} have stopped.").format(channel=f"<#{sub.channel_id}>")
         text += " " + reason
         channel = self.client.get_partial_messageable(log_channel, guild_id=sub.guild_id)
         try:
-            await self._call(
+            await self.sender.call(
                 log_channel, channel.send(text, allowed_mentions=discord.AllowedMentions.none())
             )
         except (Retry, Broken, discord.HTTPException) as exc:
@@ -749,102 +575,9 @@ class Dispatcher:
             )
 
 
-def broken_reason(code: int) -> str:
-    """Why a subscription broke, from Discord's error code, and what to do about it: stored
-    with the subscription and shown in `/alerts list`."""
-    if code == 10003:
-        return _(
-            "The channel no longer exists (Discord error 10003). Unsubscribe it, or subscribe "
-            "another channel."
-        )
-    if code == 50001:
-        return _(
-            "LaunchWatch cannot see this channel (Discord error 50001 Missing Access). Give it "
-            "View Channel there, then /alerts resume."
-        )
-    return _(
-        "LaunchWatch lacks a permission in this channel (Discord error 50013 Missing "
-        "Permissions): it needs Send Messages, Embed Links and Read Message History. Grant "
-        "them, then /alerts resume."
-    )
-
-
 class _Skip(Exception):
     """Nothing to send, for a reason worth recording."""
 
 
-class _UnknownMessage(Exception):
-    """10008 on an edit: the original alert was deleted."""
-
-
-def _stop(post: Post) -> None:
-    """Forget the view once sent: its button is a DynamicItem, routed by custom_id."""
-    if post.view is not None:
-        post.view.stop()
-
-
 def _age(stamp: str) -> timedelta:
     return datetime.now(UTC) - datetime.fromisoformat(stamp)
-
-
-async def _history(channel: discord.abc.Messageable, after: discord.abc.Snowflake) -> list[discord.Message]:  # fmt: skip
-    """One page (one request) of the channel's messages after `after`, oldest first."""
-    return [m async for m in channel.history(limit=100, after=after, oldest_first=True)]
-
-
-def _footer(message: discord.Message) -> str:
-    return (message.embeds[0].footer.text or "") if message.embeds else ""
-
-
-def _shows(message: discord.Message, event_id: int) -> int | None:
-    """The revision of the event an alert message shows (its footer), if it is one."""
-    m = SHOWS.search(_footer(message))
-    return int(m[2]) if m and int(m[1]) == event_id else None
-
-
-def _names(message: discord.Message, event_id: int) -> int | None:
-    """The revision a correction notice names, if the message is one for this event."""
-    m = NOTICE_NAMES.search(message.content or "")
-    return int(m[2]) if m and int(m[1]) == event_id else None
-
-
-def _retracts(message: discord.Message, event_id: int) -> bool:
-    m = RETRACTION_NAMES.search(message.content or "")
-    return m is not None and int(m[1]) == event_id
-
-
-async def _changes(q: Any, event_id: int, after: int, upto: int) -> list[dict[str, Any]]:
-    """What changed after revision `after` up to `upto` (what the edited alert shows now),
-    for the notice: each field once, from its first old value to its last new one; dates
-    and sources in readable form."""
-    merged: dict[str, dict[str, Any]] = {}
-    for r in await q.revisions(event_id):
-        if not after < r["revision"] <= upto or r["field"] in (
-            "date_precision",
-            "created",
-            "retraction_reason",
-        ):
-            continue
-        if r["field"] in merged:
-            merged[r["field"]]["new"] = r["new"]
-        else:
-            merged[r["field"]] = {"field": r["field"], "old": r["old"], "new": r["new"]}
-    out = []
-    for change in merged.values():
-        old, new = change["old"], change["new"]
-        if old == new:
-            continue
-        if change["field"] == "sources":
-            old, new = _source_titles(old), _source_titles(new)
-        out.append({"field": change["field"], "old": old, "new": new})
-    return out
-
-
-def _source_titles(value: str | None) -> str | None:
-    if not value:
-        return None
-    items = json.loads(value)
-    return (
-        "; ".join(s.get("title") or s.get("publisher") or s.get("url") or "?" for s in items)
-        or None
-    )

@@ -27,10 +27,10 @@ import discord
 from bot.drafting.models import EDIT_FIELDS, Draft, Review
 from bot.embeds import COLOURS, NEUTRAL, embed
 from bot.i18n import N_, _
-from bot.models import EDITABLE_FIELDS
+from bot.models import EDITABLE_FIELDS, base36
 from bot.services import drafts as service
 from bot.services import get_settings
-from bot.services.context import Scope, base36
+from bot.services.context import Scope
 from bot.tree import NotModerator, report_error
 from db import Store
 

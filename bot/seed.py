@@ -146,7 +146,7 @@ async def seed_example(store: Store, scope: Scope, *, alert: bool = False) -> Im
     report = ImportReport(0, 0, 0, 0, [])
     for raw in EVENTS:
         async with store.read() as q:
-            existing = await q.event_by_external_id(scope.guild_id, raw["external_id"])
+            existing = await q.events.by_external_id(scope.guild_id, raw["external_id"])
         if existing is not None:
             report.unchanged += 1
             continue

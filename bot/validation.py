@@ -16,36 +16,18 @@ from urllib.parse import urlparse
 from bot import models
 from bot.dates import PartialDate
 from bot.errors import ValidationError
+from bot.fields import specs
 from bot.i18n import _
 from bot.text import strip_bidi
 
-#: Longest text each field may hold, in characters.
-MAX_LENGTH = {
-    "external_id": 64,
-    "actor": 100,
-    "name": 100,
-    "launch_site": 200,
-    "landing_area": 200,
-    "claimed": 300,
-    "overseen_by": 200,
-    "region": 64,
-    "summary": 2000,
-    "retraction_reason": 500,
-    "url": 500,
-    "publisher": 200,
-    "title": 300,
-    "speaker": 100,
-    "speaker_title": 200,
-    "affiliation": 200,
-    "quote": 1500,
-}
+#: Each event field's rules, as its dataclass declares them (bot/models.py).
+_EVENT = specs(models.Event)
+#: Longest text each field may hold, in characters (declared on the row dataclasses).
+MAX_LENGTH = models.MAX_LENGTH
 MAX_SOURCES = 10
-MAX_COUNT = 10_000
+MAX_COUNT = int(_EVENT["count"].high or 0)
 _ENUMS: dict[str, tuple[str, ...]] = {
-    "category": models.CATEGORIES,
-    "platform": models.PLATFORMS,
-    "outcome": models.OUTCOMES,
-    "confidence": models.CONFIDENCES,
+    **{name: spec.choices for name, spec in _EVENT.items() if spec.choices},
     "actor_kind": models.ACTOR_KINDS,
     "stance": models.STANCES,
     "min_confidence": tuple(models.CONFIDENCE_RANK),
@@ -253,33 +235,26 @@ def event_field(field: str, value: Any, *, now: datetime | None = None) -> dict[
             "date_precision": d.precision,
             "occurred_at": d.at.isoformat() if d.at else None,
         }
-    if field in ("category", "outcome", "confidence"):
-        v = enum(field, value, required=True)
+    if field not in models.EDITABLE_FIELDS:
+        raise ValidationError(
+            field,
+            _("is not a field of an event; editable fields: {fields}.").format(
+                fields=", ".join(models.EDITABLE_FIELDS)
+            ),
+        )
+    spec = _EVENT[field]  # what its dataclass field declares: kind, bounds, required
+    if spec.choices:
+        v = enum(field, value, required=spec.required)
         if field == "confidence" and v == "retracted":
             raise ValidationError(
                 "confidence", _("use /event retract with a reason to retract an event.")
             )
         return {field: v}
-    if field == "platform":
-        return {field: enum(field, value)}
-    if field == "count":
+    if spec.whole:
         return {field: count(value)}
-    if field in ("distance_km", "apogee_km"):
-        return {field: number(field, value, low=0, high=100_000)}
-    if field == "latitude":
-        return {field: number(field, value, low=-90, high=90)}
-    if field == "longitude":
-        return {field: number(field, value, low=-180, high=180)}
-    if field in ("actor", "region", "summary"):
-        return {field: text(field, value, required=True)}
-    if field in MAX_LENGTH:
-        return {field: text(field, value)}
-    raise ValidationError(
-        field,
-        _("is not a field of an event; editable fields: {fields}.").format(
-            fields=", ".join(models.EDITABLE_FIELDS)
-        ),
-    )
+    if spec.low is not None or spec.high is not None:
+        return {field: number(field, value, low=spec.low, high=spec.high)}
+    return {field: text(field, value, required=spec.required)}
 
 
 def event(
@@ -295,17 +270,11 @@ def event(
                     fields=", ".join(sorted(known))
                 ),
             )
-    values: dict[str, Any] = {
-        "outcome": "unknown",
-        "confidence": "reported",
-        "region": "korean-peninsula",
-    }
+    values: dict[str, Any] = dict(models.EVENT_DEFAULTS)
     for field in models.EDITABLE_FIELDS:
-        if field in raw and not (
-            _blank(raw[field]) and field in ("outcome", "confidence", "region")
-        ):
+        if field in raw and not (_blank(raw[field]) and field in models.EVENT_DEFAULTS):
             values.update(event_field(field, raw[field], now=now))
-        elif field in ("date", "category", "summary", "actor"):
+        elif _EVENT[field].required and field not in models.EVENT_DEFAULTS:
             values.update(event_field(field, None, now=now))
     srcs = sources(raw.get("sources"))
     if not srcs and values["confidence"] not in ("reported", "retracted"):

@@ -112,16 +112,10 @@ async def copy_store(
                 last = rows[-1][key]
             if progress is not None:
                 progress(table, copied[table])
-        if target.backend == "postgres":
-            # Ids were given, so the identity sequences never moved: start them after the
-            # largest id, or the next insert would collide with a copied row.
-            for table, key in TABLES:
-                if key == "id":
-                    await tq.conn.fetchone(
-                        "SELECT setval(pg_get_serial_sequence(?, 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",
-                        [table],
-                    )
+        # Ids were given: the store's next id must come after the largest copied.
+        for table, key in TABLES:
+            if key == "id":
+                await tq.conn.restart_ids(table)
     return copied
 
 

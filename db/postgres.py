@@ -2,9 +2,11 @@
 
 Several bot processes (each owning a range of shards) share one database, so a commit
 that queues deliveries also sends `NOTIFY launchwatch_deliveries`: the dispatchers of
-the other processes wake at once instead of at their next sweep. The SQL in
-`db/queries.py` is shared with SQLite; `PostgresConn` turns its `?` placeholders into
-`$n` and gives values the loose typing SQLite's column affinity gives them.
+the other processes wake at once instead of at their next sweep. The queries' SQL is
+shared with SQLite; `PostgresConn` turns its `?` placeholders into `$n`, and answers in
+its own SQL where the dialects differ: the tsvector search of migration 004, row locks
+(`FOR NO KEY UPDATE`, `SKIP LOCKED`), ids reserved from a sequence for bulk inserts.
+Values arrive typed as the columns hold them (the row dataclasses see to it).
 
 Two processes may change one event at once: a change reads the event row locked
 (`for_update`), and an external id is checked free and inserted under an advisory lock
@@ -32,12 +34,15 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from db.queries import Queries
+from db.search import calendar_token
 from db.store import Row, Store, StoreError, migrations, refuse_newer
 
 log = logging.getLogger(__name__)
 
 #: The channel a commit that queued deliveries notifies; the payload is the schema.
 CHANNEL = "launchwatch_deliveries"
+#: How many of a guild's newest events a search tests before the GIN index.
+SEARCH_RECENT = 2000
 
 # Things a `?` may sit inside without being a placeholder, then the placeholder itself.
 _TOKENS = re.compile(
@@ -74,30 +79,15 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-# Type names of the parameters asyncpg encodes strictly, by what SQLite would store.
-_TEXT = {"text", "varchar", "bpchar", "name"}
-_INT = {"int2", "int4", "int8"}
-_FLOAT = {"float4", "float8", "numeric"}
-
-
-def _coerce(value: Any, kind: str) -> Any:
-    """A value as SQLite's column affinity would store it: asyncpg refuses an int for a
-    text parameter, where SQLite quietly stores `'3'`."""
-    if value is None:
-        return None
-    if kind in _TEXT and not isinstance(value, str):
-        if isinstance(value, bool):
-            return str(int(value))
-        if isinstance(value, int | float):
-            return str(value)
-    elif kind in _INT and isinstance(value, float) and value.is_integer():
-        return int(value)
-    elif kind in _INT and isinstance(value, str) and value.lstrip("-").isdigit():
-        return int(value)
-    elif kind in _FLOAT and isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return float(value)
-    return value
+def tsquery(words: Sequence[str]) -> tuple[str, list[Any]]:
+    """SQL for a tsquery matching every word (`event_search_term` makes a typed word's
+    lexemes as the document's were made), and its parameters; "" for none."""
+    parts, params = [], []
+    for word in words:
+        token = calendar_token(word)
+        parts.append("to_tsquery('simple', ?)" if token else "event_search_term(?)")
+        params.append(token or word)
+    return " && ".join(parts), params
 
 
 def lock_key(name: str) -> int:
@@ -116,54 +106,29 @@ def lock_key(name: str) -> int:
 class PostgresConn:
     """`Conn` over an asyncpg connection: portable SQL in, dicts out."""
 
-    dialect = "postgres"
-
-    def __init__(self, conn: asyncpg.Connection, types: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
-        self._types = types  # per store: parameter types of each translated statement
-
-    async def _args(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """The parameters, coerced to the types the server expects for this statement."""
-        args = list(params)
-        if not args:
-            return args
-        kinds = self._types.get(sql)
-        if kinds is None:
-            stmt = await self.conn.prepare(sql)
-            kinds = tuple(t.name for t in stmt.get_parameters())
-            self._types[sql] = kinds
-        return [_coerce(v, k) for v, k in zip(args, kinds, strict=False)]
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        sql = translate(sql)
-        return _rowcount(await self.conn.execute(sql, *await self._args(sql, params)))
+        return _rowcount(await self.conn.execute(translate(sql), *params))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        sql = translate(sql)
-        await self._args(sql, rows[0])  # learn the types once
-        kinds = self._types.get(sql, ())
-        await self.conn.executemany(
-            sql, [[_coerce(v, k) for v, k in zip(r, kinds, strict=False)] for r in rows]
-        )
+        if rows:
+            await self.conn.executemany(translate(sql), rows)
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an `INSERT ... RETURNING id` and give the id."""
-        sql = translate(sql)
-        row = await self.conn.fetchrow(sql, *await self._args(sql, params))
+        row = await self.conn.fetchrow(translate(sql), *params)
         if row is None:
             raise RuntimeError("INSERT returned no id; it needs RETURNING id")
         return int(row[0])
 
-    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int]:
         """Reserve the ids from the table's sequence, then insert them with one executemany."""
         if not rows:
             return []
-        m = re.match(r"\s*INSERT INTO (\w+) \((.*?)\) VALUES \((.*)\)\s*$", sql, re.S)
-        if m is None:
-            raise ValueError(f"insert_many takes a plain INSERT ... VALUES, not {sql[:60]!r}")
-        table, cols, marks = m.groups()
         ids = [
             int(r[0])
             for r in await self.conn.fetch(
@@ -172,17 +137,16 @@ class PostgresConn:
                 len(rows),
             )
         ]
-        with_ids = f"INSERT INTO {table} (id, {cols}) VALUES (?, {marks})"
+        marks = ", ".join("?" * (len(columns) + 1))
+        with_ids = f"INSERT INTO {table} (id, {', '.join(columns)}) VALUES ({marks})"
         await self.executemany(with_ids, [[i, *r] for i, r in zip(ids, rows, strict=True)])
         return ids
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        sql = translate(sql)
-        return [dict(r) for r in await self.conn.fetch(sql, *await self._args(sql, params))]
+        return [dict(r) for r in await self.conn.fetch(translate(sql), *params)]
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        sql = translate(sql)
-        row = await self.conn.fetchrow(sql, *await self._args(sql, params))
+        row = await self.conn.fetchrow(translate(sql), *params)
         return dict(row) if row is not None else None
 
     def for_update(self, select: str) -> str:
@@ -191,6 +155,64 @@ class PostgresConn:
         wait, and then read the row as the first left it, but does not hold up inserting
         a source or reaction that merely refers to the row (as FOR UPDATE would)."""
         return f"{select} FOR NO KEY UPDATE"
+
+    def skip_locked(self, select: str, alias: str) -> str:
+        """`select` locking the rows of `alias` it picks, and passing over rows another
+        transaction has locked (a claim under way)."""
+        return f"{select} FOR UPDATE OF {alias} SKIP LOCKED"
+
+    async def search_events(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[int]:
+        """Each guild's newest rows first: the tsvectors of its SEARCH_RECENT newest events
+        are tested in date order, which finds a common word's `limit` newest matches at
+        once. A guild where they hold fewer is searched through the GIN index (cost follows
+        the number of matches, not of events), and the answers are merged."""
+        query, params = tsquery(words)
+        test = "document @@ (SELECT query FROM q)" if query else "TRUE"
+        arms = []
+        arm_params: list[Any] = []
+        for n, guild in enumerate(guild_ids):
+            arms.append(
+                f"SELECT * FROM (SELECT guild_id, event_id, occurred_on FROM (SELECT guild_id, "
+                "event_id, occurred_on, document FROM event_search WHERE guild_id = ? "
+                f"ORDER BY occurred_on DESC, event_id DESC LIMIT {SEARCH_RECENT}) AS recent "
+                f"WHERE {test} ORDER BY occurred_on DESC, event_id DESC LIMIT ?) AS arm{n}"
+            )
+            arm_params += [guild, limit]
+        found = await self.fetchall(
+            f"WITH q AS MATERIALIZED (SELECT {query or 'NULL::tsquery'} AS query) "
+            + " UNION ALL ".join(arms),
+            [*params, *arm_params],
+        )
+        per_guild: dict[int, int] = {}
+        for row in found:
+            per_guild[row["guild_id"]] = per_guild.get(row["guild_id"], 0) + 1
+        rest = [g for g in guild_ids if per_guild.get(g, 0) < limit]
+        hits = [r for r in found if r["guild_id"] not in rest]
+        if rest:
+            guilds = " | ".join(f"g{int(g)}" for g in rest)
+            # OFFSET 0 keeps the planner from reading event_search_recent backwards and
+            # testing every row (fast for a common word, a full scan for a rare one).
+            hits += await self.fetchall(
+                f"WITH q AS MATERIALIZED (SELECT {query + ' && ' if query else ''}"
+                "to_tsquery('simple', ?) AS query) "
+                "SELECT event_id, occurred_on FROM (SELECT event_id, occurred_on "
+                "FROM event_search WHERE document @@ (SELECT query FROM q) OFFSET 0) AS found "
+                "ORDER BY occurred_on DESC, event_id DESC LIMIT ?",
+                [*params, guilds, limit],
+            )
+        hits.sort(key=lambda r: (r["occurred_on"], r["event_id"]), reverse=True)
+        return [r["event_id"] for r in hits[:limit]]
+
+    async def restart_ids(self, table: str) -> None:
+        """Ids given explicitly never move the identity sequence: start it after the
+        largest id, or the next insert would collide with a copied row."""
+        await self.fetchone(
+            "SELECT setval(pg_get_serial_sequence(?, 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",
+            [table],
+        )
 
     async def lock(self, names: Sequence[str]) -> None:
         """Take a transaction-scoped advisory lock per name (`lock_key`), in key order so
@@ -230,7 +252,6 @@ class PostgresStore(Store):
         self.url = url
         self.schema = schema
         self._pool = pool
-        self._types: dict[str, tuple[str, ...]] = {}
         self._listeners: list[asyncio.Task[None]] = []
         self.on_commit: list[Callable[[], None]] = []
 
@@ -274,7 +295,7 @@ class PostgresStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
         async with self._pool.acquire() as conn, conn.transaction(isolation="read_committed"):
-            q = Queries(PostgresConn(conn, self._types))
+            q = Queries(PostgresConn(conn))
             yield q
             if q.wrote_deliveries:
                 # Delivered at commit, and only if it commits: other processes wake.
@@ -286,7 +307,7 @@ class PostgresStore(Store):
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Queries]:
         async with self._pool.acquire() as conn:
-            yield Queries(PostgresConn(conn, self._types))
+            yield Queries(PostgresConn(conn))
 
     async def migrate(self) -> list[int]:
         """Apply pending migrations, each in its own transaction under an advisory lock,

@@ -1,7 +1,9 @@
 """SQLite backend over aiosqlite: WAL mode, foreign keys on, one writer at a time.
 
 Writes go through one connection behind an asyncio lock (SQLite has one writer anyway);
-reads use a second connection, which WAL lets run beside a write.
+reads use a second connection, which WAL lets run beside a write. Its own SQL: the FTS5
+search of migration 004; no row locks are needed, every transaction holding the file's
+one write lock.
 """
 
 from __future__ import annotations
@@ -19,13 +21,30 @@ from typing import Any
 import aiosqlite
 
 from db.queries import Queries
+from db.search import calendar_token
 from db.store import Row, Store, StoreError, migrations, refuse_newer, sqlite_path
+
+#: The event_search rowid is (occurred_on as YYYYMMDD) * 2^36 + event id (migration 004).
+SEARCH_ID_SPAN = 1 << 36
+
+
+def fts_match(guild_ids: Sequence[int], words: Sequence[str]) -> str:
+    """An FTS5 query: one of the guilds, and every word (a token prefix, or a cal token).
+
+    A word is an FTS5 string, so the table's own tokenizer splits it as it split the
+    text (`hwasong-18` is the phrase hwasong 18) and nothing in it is query syntax."""
+    parts = ["guild : (" + " OR ".join(f"g{int(g)}" for g in guild_ids) + ")"]
+    for word in words:
+        token = calendar_token(word)
+        if token is not None:
+            parts.append(f"cal : {token}")
+        else:
+            parts.append('{day body} : "' + word.replace('"', '""') + '"*')
+    return " AND ".join(parts)
 
 
 class SQLiteConn:
     """`Conn` over an aiosqlite connection."""
-
-    dialect = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self.db = db
@@ -47,11 +66,15 @@ class SQLiteConn:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int]:
         """One executemany; under BEGIN IMMEDIATE (one writer) an AUTOINCREMENT table hands
         out consecutive ids, so they end at last_insert_rowid()."""
         if not rows:
             return []
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         await self.db.executemany(sql, [tuple(r) for r in rows])
         cur = await self.db.execute("SELECT last_insert_rowid()")
         last = (await cur.fetchone())[0]  # type: ignore[index]
@@ -74,8 +97,29 @@ class SQLiteConn:
         change a row between a transaction's read and its write."""
         return select
 
+    def skip_locked(self, select: str, alias: str) -> str:
+        """`select` as it is: no other transaction can claim while this one holds the
+        write lock."""
+        return select
+
     async def lock(self, names: Sequence[str]) -> None:
         """Nothing to take: the write lock this transaction holds already covers them."""
+        return None
+
+    async def search_events(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[int]:
+        """The FTS5 table `event_search`: its rowid orders matches newest first, so a
+        search stops after `limit`."""
+        rows = await self.fetchall(
+            "SELECT e.id FROM event_search s CROSS JOIN event e ON e.id = s.rowid % "
+            f"{SEARCH_ID_SPAN} WHERE event_search MATCH ? ORDER BY s.rowid DESC LIMIT ?",
+            [fts_match(guild_ids, words), limit],
+        )
+        return [r["id"] for r in rows]
+
+    async def restart_ids(self, table: str) -> None:
+        """Nothing to do: an AUTOINCREMENT table goes on after the largest id written."""
         return None
 
 

@@ -1,8 +1,9 @@
-"""The store interface: a backend gives connections; `Queries` holds the SQL once.
+"""The store interface: a backend gives connections; the queries hold the SQL once.
 
 Services see only `Store.transaction()` and `Store.read()`, each yielding a `Queries`
-bound to a connection. A backend (SQLite now, PostgreSQL later) implements `Conn`
-for its driver and translates the portable `?` placeholders to its own.
+(its aggregates: `q.events`, `q.deliveries`, ...) bound to a connection. A backend
+(SQLite, PostgreSQL) implements `Conn` for its driver: the portable `?` placeholders in
+its own form, and its own SQL where the dialects differ.
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ class StoreError(Exception):
 
 
 class Conn(Protocol):
-    """What `Queries` needs of a driver connection. SQL uses `?` placeholders."""
-
-    dialect: str  # "sqlite" or "postgres": for the few statements that differ
+    """What the queries need of a driver connection. SQL uses `?` placeholders; values
+    come typed as the columns hold them (the row dataclasses see to it), so no driver
+    converts them. Where the dialects differ (locking, full-text search, bulk inserts),
+    each backend answers the one method below in its own SQL."""
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    async def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
-        """Insert rows (the SQL has no RETURNING) and give their ids, in order."""
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int]:
+        """Insert rows of these columns into `table` and give their ids, in order."""
         ...
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
@@ -76,9 +80,26 @@ class Conn(Protocol):
         read-then-write (an event's revision number) cannot interleave with another."""
         ...
 
+    def skip_locked(self, select: str, alias: str) -> str:
+        """`select` made to lock the rows of `alias` it picks, passing over rows another
+        transaction holds: two dispatchers claiming at once never take the same row."""
+        ...
+
     async def lock(self, names: Sequence[str]) -> None:
         """Hold a lock on each name until the transaction ends: for rows that do not
         exist yet (an external id about to be checked, then inserted)."""
+        ...
+
+    async def search_events(
+        self, guild_ids: Sequence[int], words: Sequence[str], limit: int
+    ) -> list[int]:
+        """The ids of the guilds' events whose text holds every word as a token prefix,
+        newest first (`db/search.py` says what a word is; migration 004 builds the index)."""
+        ...
+
+    async def restart_ids(self, table: str) -> None:
+        """After rows were written with their ids given (`db copy`): the next id the store
+        hands out comes after the largest."""
         ...
 
 

@@ -13,20 +13,21 @@ busy machine, and timings belong in bench/.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from hypothesis import settings
 
 from bot.services import Scope
-from db import Store, open_store
+from db import Queries, Store, open_store
 
 GUILD = 1200000000000000001
 OTHER_GUILD = 1200000000000000999
@@ -56,6 +57,17 @@ SQLITE_ONLY = {
     "test_store.py::TestIndexes::test_timeline_query_uses_its_index",
     "test_store.py::TestRows::test_a_nonce_longer_than_discord_allows_is_refused",
 }
+
+
+async def insert_row(q: Queries, table: str, values: dict[str, Any]) -> int:
+    """A row of `table` written as given (lists as JSON), the schema's defaults for the
+    rest; its id. For tests of the schema itself, below the row dataclasses."""
+    marks = ", ".join("?" * len(values))
+    return await q.conn.insert(
+        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks}) RETURNING id",
+        [json.dumps(v) if isinstance(v, list) else v for v in values.values()],
+    )
+
 
 settings.register_profile("launchwatch", deadline=None)
 settings.load_profile("launchwatch")

@@ -79,6 +79,7 @@ _NOT_WORDS = re.compile(
     r"|\[[^\]⟦⟧]*\]\(<[^>]*>\)"  # Markdown links (their text is a source's title: data)
     r"|[\w./-]*\.(?:db|json|csv|toml|log)\b"  # file paths
     r"|(?<![\w-])--[\w-]+"  # command-line flags
+    r"|\b(?:daily|weekly):\d{4}-(?:W\d\d|\d\d-\d\d)\b"  # a digest's period key (matched, never read)
 )
 
 

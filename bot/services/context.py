@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,29 +29,3 @@ class Scope:
 def now_iso(now: datetime | None = None) -> str:
     """A UTC timestamp as stored: ISO-8601 with offset, sortable as text."""
     return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
-
-
-def delivery_nonce(
-    subscription_id: int,
-    kind: str,
-    event_id: int | None,
-    revision: int | None,
-    period: str | None = None,
-) -> str:
-    """A nonce unique to one delivery (at most 25 characters), so a resend cannot post twice."""
-    if period is not None:
-        digest = hashlib.sha1(period.encode()).hexdigest()[:10]
-        return f"d{base36(subscription_id)}.{digest}"[:25]
-    return f"{kind[0]}{base36(subscription_id)}.{base36(event_id or 0)}.{base36(revision or 0)}"[
-        :25
-    ]

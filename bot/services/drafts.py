@@ -33,7 +33,7 @@ from bot.services.context import Scope, now_iso
 from bot.services.events import add_event, get_event, update_event_fields
 from db import Queries, Store
 from db.drafts import DraftQueries
-from db.queries import EventFilter
+from db.events import EventFilter
 
 log = logging.getLogger("launchwatch.drafts")
 
@@ -256,16 +256,12 @@ async def _recorded(
 ) -> Event | None:
     """The guild's own event of this category dated within a day, if there is one."""
     first, last = _window(day)
-    rows = await q.list_events(
+    events = await q.events.timeline(
         EventFilter(
             guild_ids=[scope.guild_id], since=first, until=last, category=str(fields["category"])
         ),
         20,
     )
-    if not rows:
-        return None
-    sources = await q.sources_for("event", [r["id"] for r in rows])
-    events = [Event.from_row(r, sources[r["id"]]) for r in rows]
     near = [e for e in events if _near(e.date, day)]
     return near[0] if near else None
 

@@ -7,9 +7,8 @@ committed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,11 +16,11 @@ from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
 from bot.errors import AlreadyRecorded, Forbidden, NotFound, ValidationError
 from bot.i18n import _
-from bot.models import Event, Page, Revision, Subscription
-from bot.services.context import Scope, delivery_nonce, now_iso
+from bot.models import EVENT_COLUMNS, Delivery, Event, Page, Revision, Source, differs
+from bot.services.context import Scope, now_iso
 from bot.services.settings import get_settings
 from db import Queries, Store
-from db.queries import EVENT_COLUMNS, EventFilter
+from db.events import EventFilter
 
 PER_PAGE = 10
 DEFAULT_WINDOW_DAYS = 30
@@ -55,18 +54,13 @@ class TimelineFilter:
         )
 
 
-async def _load(q: Queries, rows: Sequence[dict[str, Any]]) -> list[Event]:
-    srcs = await q.sources_for("event", [r["id"] for r in rows])
-    return [Event.from_row(r, srcs[r["id"]]) for r in rows]
-
-
 async def _visible(q: Queries, scope: Scope, event_id: int, *, lock: bool = False) -> Event:
     """The event if the scope may see it; with `lock`, locked for a change (see `_owned`)."""
-    read = q.get_event_for_update if lock else q.get_event
-    row = await read(int(event_id))
-    if row is None or not scope.can_see(row["guild_id"]):
+    read = q.events.get_for_update if lock else q.events.get
+    event = await read(int(event_id))
+    if event is None or not scope.can_see(event.guild_id):
         raise NotFound("event", event_id)
-    return (await _load(q, [row]))[0]
+    return event
 
 
 async def _owned(q: Queries, scope: Scope, event_id: int) -> Event:
@@ -162,13 +156,17 @@ async def insert_validated(
         raise ValidationError(
             "external_id", _("the same external id is given twice; ids must be unique.")
         )
-    events = []
+    blank = dict.fromkeys(EVENT_COLUMNS)
+    new = [
+        Event.from_row({**blank, **values, **base}, [Source(**s) for s in sources])
+        for values, sources in validated
+    ]
     async with store.transaction() as q:
         # Held until commit: another import of the same id waits, then finds it taken.
-        await q.lock_external_ids(scope.guild_id, keys)
+        await q.events.lock_external_ids(scope.guild_id, keys)
         if twin_since is not None:
             await _refuse_twin(q, scope, validated[0][0], twin_since)
-        taken = await q.taken_external_ids(scope.guild_id, keys)
+        taken = await q.events.taken_external_ids(scope.guild_id, keys)
         if taken:
             key = sorted(taken)[0]
             raise ValidationError(
@@ -177,21 +175,15 @@ async def insert_validated(
                     id=key
                 ),
             )
-        blank = dict.fromkeys(EVENT_COLUMNS)
-        rows = [{**blank, **values, **base} for values, _ in validated]
-        ids = await q.insert_events(rows)
-        pairs = [(i, s) for i, (_, srcs) in zip(ids, validated, strict=True) for s in srcs]
-        await q.insert_sources_many("event", pairs)
-        await q.insert_revisions(
-            [_revision(i, 1, scope, stamp, "created", None, None) for i in ids]
+        events = await q.events.add_many(new)
+        await q.events.add_revisions(
+            [Revision.change(e.id, 1, scope.user_id, stamp, "created", None, None) for e in events]
             + [
                 r
-                for i, n in zip(ids, notes or (), strict=False)
-                for r in _notes(i, 1, scope, stamp, n)
+                for e, n in zip(events, notes or (), strict=False)
+                for r in _notes(e.id, 1, scope, stamp, n)
             ]
         )
-        for event_id, row, (_values, sources) in zip(ids, rows, validated, strict=True):
-            events.append(Event.from_row({**row, "id": event_id}, sources))
         if alert and events:
             await _queue_alerts(q, scope, events, stamp)
     return events
@@ -200,23 +192,25 @@ async def insert_validated(
 async def _refuse_twin(q: Queries, scope: Scope, values: Mapping[str, Any], since: str) -> None:
     """Raise `AlreadyRecorded` when the same launch was recorded since `since`; the lock
     makes a concurrent retry wait for this one's commit, then find it."""
-    await q.conn.lock([f"twin:{scope.guild_id}:{values['occurred_on']}:{values['category']}"])
-    twin = await q.recent_twin(
+    await q.events.lock_twin(scope.guild_id, values["occurred_on"], values["category"])
+    twin = await q.events.recent_twin(
         scope.guild_id, values["occurred_on"], values["category"], values["summary"], since
     )
     if twin is not None:
-        posted = await q.posted_alert(twin["id"], scope.guild_id)
-        alert = (posted["channel_id"], posted["message_id"]) if posted else None
-        raise AlreadyRecorded(twin["id"], scope.guild_id, alert)
+        posted = await q.deliveries.posted_alert(twin.id, scope.guild_id)
+        alert = None
+        if posted is not None and posted.message_id is not None:  # sent: it has one
+            alert = (posted.channel_id, posted.message_id)
+        raise AlreadyRecorded(twin.id, scope.guild_id, alert)
 
 
 async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp: str) -> None:
     """One alert per matching active subscription of every guild that sees the events."""
     guilds = None if scope.guild_id in scope.publishers else [scope.guild_id]
-    subs = [Subscription.from_row(r) for r in await q.instant_subscriptions(guilds)]
-    await q.insert_deliveries(
+    subs = await q.subscriptions.instant(guilds)
+    await q.deliveries.add(
         [
-            _delivery(s.id, s.guild_id, s.channel_id, event, "alert", stamp)
+            Delivery.new("alert", s.id, s.guild_id, s.channel_id, stamp, event=event)
             for event in events
             for s in subs
             if s.matches(event)
@@ -224,47 +218,13 @@ async def _queue_alerts(q: Queries, scope: Scope, events: Sequence[Event], stamp
     )
 
 
-def _delivery(
-    sub_id: int, guild_id: int, channel_id: int, event: Event, kind: str, stamp: str
-) -> dict[str, Any]:
-    return {
-        "subscription_id": sub_id,
-        "guild_id": guild_id,
-        "channel_id": channel_id,
-        "event_id": event.id,
-        "revision": event.revision,
-        "kind": kind,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": stamp,
-        "nonce": delivery_nonce(sub_id, kind, event.id, event.revision),
-        "created_at": stamp,
-    }
-
-
 def _notes(
     event_id: int, revision: int, scope: Scope, stamp: str, notes: Mapping[str, str]
-) -> list[dict[str, Any]]:
+) -> list[Revision]:
     return [
-        _revision(event_id, revision, scope, stamp, IMPORT_NOTE, f, t) for f, t in notes.items()
+        Revision.change(event_id, revision, scope.user_id, stamp, IMPORT_NOTE, f, t)
+        for f, t in notes.items()
     ]
-
-
-def _revision(
-    event_id: int, revision: int, scope: Scope, stamp: str, field: str, old: Any, new: Any
-) -> dict[str, Any]:
-    def show(v: Any) -> str | None:
-        return None if v is None else (v if isinstance(v, str) else json.dumps(v))
-
-    return {
-        "event_id": event_id,
-        "revision": revision,
-        "changed_by": scope.user_id,
-        "changed_at": stamp,
-        "field": field,
-        "old": show(old),
-        "new": show(new),
-    }
 
 
 async def _apply(
@@ -284,50 +244,42 @@ async def _apply(
     `notes` are an import's notes, recorded in the same revision even when nothing else
     changed (a note alone corrects no alert)."""
     current = event.as_record()
-    changed = {c: v for c, v in columns.items() if _differs(current.get(c), v)}
+    changed = {c: v for c, v in columns.items() if differs(current.get(c), v)}
     old_sources = [s.as_dict() for s in event.sources]
     sources_changed = sources is not None and sources != old_sources
     if not changed and not sources_changed and not notes:
         return event, []
     revision = event.revision + 1
+    user = scope.user_id
     rows = [
-        _revision(event.id, revision, scope, stamp, c, current.get(c), v)
+        Revision.change(event.id, revision, user, stamp, c, current.get(c), v)
         for c, v in changed.items()
     ]
     if sources_changed:
         assert sources is not None
-        rows.append(_revision(event.id, revision, scope, stamp, "sources", old_sources, sources))
-        await q.delete_sources("event", event.id)
-        await q.insert_sources("event", event.id, sources)
+        rows.append(
+            Revision.change(event.id, revision, user, stamp, "sources", old_sources, sources)
+        )
+        await q.events.sources.remove(event.id)
+        await q.events.sources.add([(event.id, Source(**s)) for s in sources])
     rows += _notes(event.id, revision, scope, stamp, notes or {})
-    await q.update_event(event.id, {**changed, "revision": revision, "updated_at": stamp})
-    await q.insert_revisions(rows)
+    await q.events.update(event.id, {**changed, "revision": revision, "updated_at": stamp})
+    await q.events.add_revisions(rows)
     updated = await _visible(q, scope, event.id)
     if notify and (changed or sources_changed):
         await _queue_corrections(q, updated, kind, stamp)
-    return updated, [r["field"] for r in rows]
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, int | float) and isinstance(new, int | float):
-        return float(old) != float(new)
-    if isinstance(old, str) and old.endswith("Z") and isinstance(new, str):
-        try:
-            return datetime.fromisoformat(old) != datetime.fromisoformat(new)
-        except ValueError:
-            pass  # text that merely ends in Z, such as a name `Hwasal-Z`
-    return old != new
+    return updated, [r.field for r in rows]
 
 
 async def _queue_corrections(q: Queries, event: Event, kind: str, stamp: str) -> None:
     """A correction for every subscription that was (or is about to be) alerted."""
-    alerted = {}
-    for d in await q.deliveries_for_event(event.id):
-        if d["kind"] == "alert" and d["status"] in ("pending", "sent"):
-            alerted[d["subscription_id"]] = d
-    await q.insert_deliveries(
+    alerted: dict[int, Delivery] = {}
+    for d in await q.deliveries.for_event(event.id):
+        if d.kind == "alert" and d.status in ("pending", "sent"):
+            alerted[d.subscription_id] = d
+    await q.deliveries.add(
         [
-            _delivery(sid, d["guild_id"], d["channel_id"], event, kind, stamp)
+            Delivery.new(kind, sid, d.guild_id, d.channel_id, stamp, event=event)
             for sid, d in alerted.items()
         ]
     )
@@ -355,23 +307,21 @@ async def edit_event(
                 ),
             )
         if field == "external_id" and columns["external_id"]:
-            await q.lock_external_ids(scope.guild_id, [columns["external_id"]])
-            other = await q.event_by_external_id(scope.guild_id, columns["external_id"])
-            if other and other["id"] != event.id:
+            await q.events.lock_external_ids(scope.guild_id, [columns["external_id"]])
+            other = await q.events.by_external_id(scope.guild_id, columns["external_id"])
+            if other and other.id != event.id:
                 raise ValidationError(
                     "external_id",
                     _("{id} is already used by event {event}.").format(
-                        id=columns["external_id"], event=other["id"]
+                        id=columns["external_id"], event=other.id
                     ),
                 )
         if "confidence" in columns or field == "confidence":
-            _check_sourced(
-                columns.get("confidence", event.confidence), [s.as_dict() for s in event.sources]
-            )
+            _check_sourced(columns.get("confidence", event.confidence), event.sources)
         return await _apply(q, scope, event, columns, None, kind="correction", stamp=stamp)
 
 
-def _check_sourced(confidence: str, sources: list[dict[str, Any]]) -> None:
+def _check_sourced(confidence: str, sources: Sequence[Any]) -> None:
     if not sources and confidence not in ("reported", "retracted"):
         if confidence == "confirmed":
             fix = _("a confirmed event needs a source first; add one with /event source.")
@@ -468,7 +418,7 @@ async def add_source(
 async def event_history(store: Store, scope: Scope, event_id: int) -> list[Revision]:
     async with store.read() as q:
         await _visible(q, scope, event_id)
-        return [Revision(**r) for r in await q.revisions(int(event_id))]
+        return await q.events.revisions(int(event_id))
 
 
 async def timeline(
@@ -491,22 +441,22 @@ async def timeline(
             window = TimelineFilter(
                 since=PartialDate((today - timedelta(days=DEFAULT_WINDOW_DAYS)).isoformat(), "day")
             )
-            if await q.count_events(window.to_query(scope), per_page) >= per_page:
+            if await q.events.count(window.to_query(scope), per_page) >= per_page:
                 applied = window
             else:
-                rows = await q.latest_events(filters.to_query(scope), per_page)
-                return Page(await _load(q, rows), 0, per_page, len(rows)), filters
+                events = await q.events.latest(filters.to_query(scope), per_page)
+                return Page(events, 0, per_page, len(events)), filters
         query = applied.to_query(scope)
         # Counting stops past COUNT_CAP (or past the page asked for): the header says
         # "1000+", and counting half a million index entries for that would cost more
         # than the page.
         cap = max(COUNT_CAP, (page + 1) * per_page) + 1
-        counted = await q.count_events(query, cap)
+        counted = await q.events.count(query, cap)
         more = counted >= cap
         total = cap - 1 if more else counted
         page = max(0, min(page, max(0, (total - 1) // per_page)))
-        rows = await q.list_events(query, per_page, page * per_page)
-        return Page(await _load(q, rows), page, per_page, total, more), applied
+        events = await q.events.timeline(query, per_page, page * per_page)
+        return Page(events, page, per_page, total, more), applied
 
 
 async def list_events(
@@ -514,18 +464,16 @@ async def list_events(
 ) -> list[Event]:
     """Every matching event, oldest first (the CLI's `events list`, exports)."""
     query = filters.to_query(scope)
-    query = EventFilter(**{**query.__dict__, "include_retracted": include_retracted})
+    query = replace(query, include_retracted=include_retracted)
     async with store.read() as q:
-        rows = await q.list_events(query, 1_000_000_000)
-        return await _load(q, rows)
+        return await q.events.timeline(query, 1_000_000_000)
 
 
 async def search_events(store: Store, scope: Scope, text: str, limit: int = 25) -> list[Event]:
     """Events matching every word typed (`jan 29`, `submarine`, `kim chaek`), newest first."""
     words = _search_words(text)
     async with store.read() as q:
-        rows = await q.search_events(scope.visible_guilds, words, limit)
-        return await _load(q, rows)
+        return await q.search.events(scope.visible_guilds, words, limit)
 
 
 _MONTH_NAMES = (

@@ -10,18 +10,13 @@ from bot import validation
 from bot.dates import PartialDate, since_bound, until_bound
 from bot.errors import Forbidden, NotFound, ValidationError
 from bot.i18n import _
-from bot.models import Page, Reaction
+from bot.models import Page, Reaction, Source
 from bot.services.context import Scope, now_iso
 from bot.services.events import _visible
 from db import Queries, Store
-from db.queries import ReactionFilter
+from db.reactions import ReactionFilter
 
 PER_PAGE = 10
-
-
-async def _load(q: Queries, rows: list[dict[str, Any]]) -> list[Reaction]:
-    srcs = await q.sources_for("reaction", [r["id"] for r in rows])
-    return [Reaction.from_row(r, srcs[r["id"]]) for r in rows]
 
 
 async def add_reaction(
@@ -47,35 +42,33 @@ async def add_reaction(
             "created_by": scope.user_id,
             "created_at": now_iso(now),
         }
-        reaction_id = await q.insert_reaction(row)
-        await q.insert_sources("reaction", reaction_id, sources)
-        stored = await q.get_reaction(reaction_id)
+        added = await q.reactions.add(Reaction.from_row(row, [Source(**s) for s in sources]))
+        stored = await q.reactions.get(added.id)
         assert stored is not None
-        return (await _load(q, [stored]))[0]
+        return stored
 
 
 async def get_reaction(store: Store, scope: Scope, reaction_id: int) -> Reaction:
     async with store.read() as q:
-        row = await q.get_reaction(int(reaction_id))
-        if row is None or not scope.can_see(row["guild_id"]):
-            raise NotFound("reaction", reaction_id)
-        return (await _load(q, [row]))[0]
+        reaction = await q.reactions.get(int(reaction_id))
+    if reaction is None or not scope.can_see(reaction.guild_id):
+        raise NotFound("reaction", reaction_id)
+    return reaction
 
 
 async def remove_reaction(store: Store, scope: Scope, reaction_id: int) -> Reaction:
     async with store.transaction() as q:
-        row = await q.get_reaction(int(reaction_id))
-        if row is None or not scope.can_see(row["guild_id"]):
+        reaction = await q.reactions.get(int(reaction_id))
+        if reaction is None or not scope.can_see(reaction.guild_id):
             raise NotFound("reaction", reaction_id)
-        if row["guild_id"] != scope.guild_id:
+        if reaction.guild_id != scope.guild_id:
             raise Forbidden(
                 _(
                     "This reaction belongs to another server's feed; only its moderators can "
                     "remove it."
                 )
             )
-        reaction = (await _load(q, [row]))[0]
-        await q.delete_reaction(reaction.id)
+        await q.reactions.remove(reaction.id)
         return reaction
 
 
@@ -107,10 +100,10 @@ async def reactions(
             since=since_bound(since) if since else None,
             until=until_bound(until) if until else None,
         )
-        total = await q.count_reactions(f)
+        total = await q.reactions.count(f)
         page = max(0, min(page, max(0, (total - 1) // per_page)))
-        rows = await q.list_reactions(f, per_page, page * per_page)
-        return Page(await _load(q, rows), page, per_page, total)
+        found = await q.reactions.page(f, per_page, page * per_page)
+        return Page(found, page, per_page, total)
 
 
 async def search_reactions(
@@ -118,22 +111,21 @@ async def search_reactions(
 ) -> list[Reaction]:
     """This guild's reactions matching every word typed (for autocomplete), newest first."""
     async with store.read() as q:
-        rows = await q.search_reactions([scope.guild_id], text.lower().split()[:8], limit)
-        return await _load(q, rows)
+        return await q.search.reactions([scope.guild_id], text.lower().split()[:8], limit)
 
 
 async def all_reactions(store: Store, scope: Scope) -> list[Reaction]:
     async with store.read() as q:
-        return await _load(q, await q.all_reactions([scope.guild_id]))
+        return await q.reactions.of_guilds([scope.guild_id])
 
 
 async def find_reaction_by_content(
     q: Queries, guild_id: int, values: Mapping[str, Any]
 ) -> int | None:
     """The id of an identical reaction already stored (keeps imports idempotent)."""
-    for row in await q.all_reactions([guild_id]):
+    for reaction in await q.reactions.of_guilds([guild_id]):
         if all(
-            row.get(k) == values.get(k)
+            getattr(reaction, k) == values.get(k)
             for k in (
                 "event_id",
                 "since",
@@ -145,5 +137,5 @@ async def find_reaction_by_content(
                 "speaker",
             )
         ):
-            return int(row["id"])
+            return reaction.id
     return None

@@ -7,19 +7,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import validation
 from bot.errors import ValidationError
+from bot.fields import columns
 from bot.i18n import _
 from bot.models import GuildSettings
 from db import Store
 
-_FIELDS = ("moderator_role_ids", "default_actor", "timezone", "log_channel_id")
+_FIELDS = columns(GuildSettings)[1:]  # the guild_id is the key
 
 
 async def get_settings(store: Store, guild_id: int) -> GuildSettings:
     async with store.read() as q:
-        row = await q.get_settings(guild_id)
-    if row is None:
-        return GuildSettings(guild_id)
-    return GuildSettings(**{k: row[k] for k in ("guild_id", *_FIELDS)})
+        settings = await q.settings.get(guild_id)
+    return settings or GuildSettings(guild_id)
 
 
 async def update_settings(store: Store, guild_id: int, **changes: Any) -> GuildSettings:
@@ -47,5 +46,5 @@ async def update_settings(store: Store, guild_id: int, **changes: Any) -> GuildS
         values[key] = value
     if values:
         async with store.transaction() as q:
-            await q.upsert_settings(guild_id, values)
+            await q.settings.update(guild_id, values)
     return await get_settings(store, guild_id)

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import validation
 from bot.errors import NotFound, ValidationError
 from bot.i18n import _
-from bot.models import SUBSCRIPTION_STATES, Subscription
-from bot.services.context import Scope, delivery_nonce, now_iso
+from bot.models import SUBSCRIPTION_STATES, Delivery, Subscription
+from bot.services.context import Scope, now_iso
 from db import Store
 
 
@@ -54,45 +54,45 @@ async def subscribe(
                 value=tz
             ),
         ) from None
-    values = {
-        "guild_id": scope.guild_id,
-        "channel_id": int(channel_id),
-        "categories": sorted(set(cats)),
-        "actors": _list("actors", actors),
-        "regions": _list("regions", regions),
-        "min_confidence": validation.enum("min_confidence", min_confidence) or "disputed",
-        "mention_role_id": mention_role_id,
-        "mode": validation.enum("mode", mode) or "instant",
-        "digest_every": validation.enum("digest_every", digest_every) or "daily",
-        "digest_time": clock,
-        "timezone": tz,
-        "state": "active",
-        "broken_reason": None,
-        "created_by": scope.user_id,
-        "created_at": now_iso(now),
-    }
+    wanted = Subscription(
+        guild_id=scope.guild_id,
+        channel_id=int(channel_id),
+        categories=sorted(set(cats)),
+        actors=_list("actors", actors),
+        regions=_list("regions", regions),
+        min_confidence=validation.enum("min_confidence", min_confidence) or "disputed",
+        mention_role_id=mention_role_id,
+        mode=validation.enum("mode", mode) or "instant",
+        digest_every=validation.enum("digest_every", digest_every) or "daily",
+        digest_time=clock,
+        timezone=tz,
+        last_digest_at=None,
+        state="active",
+        broken_reason=None,
+        created_by=scope.user_id,
+        created_at=now_iso(now),
+    )
     async with store.transaction() as q:
-        existing = await q.subscription_for_channel(int(channel_id))
-        if existing is not None and existing["guild_id"] != scope.guild_id:
+        existing = await q.subscriptions.for_channel(int(channel_id))
+        if existing is not None and existing.guild_id != scope.guild_id:
             raise ValidationError("channel", _("that channel belongs to another server."))
-        sub_id = await q.upsert_subscription(values)
-        row = await q.get_subscription(sub_id)
-    assert row is not None
-    return Subscription.from_row(row)
+        stored = await q.subscriptions.get(await q.subscriptions.upsert(wanted))
+    assert stored is not None
+    return stored
 
 
 async def _own(store: Store, scope: Scope, channel_id: int) -> Subscription:
     async with store.read() as q:
-        row = await q.subscription_for_channel(int(channel_id))
-    if row is None or row["guild_id"] != scope.guild_id:
+        sub = await q.subscriptions.for_channel(int(channel_id))
+    if sub is None or sub.guild_id != scope.guild_id:
         raise NotFound("subscription for channel", channel_id)
-    return Subscription.from_row(row)
+    return sub
 
 
 async def unsubscribe(store: Store, scope: Scope, channel_id: int) -> Subscription:
     sub = await _own(store, scope, channel_id)
     async with store.transaction() as q:
-        await q.delete_subscription(sub.id)
+        await q.subscriptions.remove(sub.id)
     return sub
 
 
@@ -106,15 +106,15 @@ async def set_subscription_state(
         )
     sub = await _own(store, scope, channel_id)
     async with store.transaction() as q:
-        await q.set_subscription_state(sub.id, state, reason if state == "broken" else None)
-        row = await q.get_subscription(sub.id)
-    assert row is not None
-    return Subscription.from_row(row)
+        await q.subscriptions.set_state(sub.id, state, reason if state == "broken" else None)
+        changed = await q.subscriptions.get(sub.id)
+    assert changed is not None
+    return changed
 
 
 async def list_subscriptions(store: Store, scope: Scope) -> list[Subscription]:
     async with store.read() as q:
-        return [Subscription.from_row(r) for r in await q.list_subscriptions(scope.guild_id)]
+        return await q.subscriptions.of_guild(scope.guild_id)
 
 
 async def queue_test_alert(
@@ -125,10 +125,7 @@ async def queue_test_alert(
     stamp = now_iso(now)
     period = f"test:{stamp}"
     async with store.transaction() as q:
-        await q.insert_deliveries([{
-            "subscription_id": sub.id, "guild_id": sub.guild_id, "channel_id": sub.channel_id,
-            "event_id": None, "revision": None, "period": period, "kind": "alert",
-            "status": "pending", "attempts": 0, "next_attempt_at": stamp,
-            "nonce": delivery_nonce(sub.id, "alert", None, None, period), "created_at": stamp,
-        }])  # fmt: skip
+        await q.deliveries.add(
+            [Delivery.new("alert", sub.id, sub.guild_id, sub.channel_id, stamp, period=period)]
+        )
     return sub

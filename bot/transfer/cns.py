@@ -31,8 +31,9 @@ or a reason it cannot be read. How the columns map, and why:
   Agency/Authority` (no field of ours means it; overseen_by names who oversaw a launch,
   and a re-import would overwrite a moderator's value there).
 
-Fields CNS does not have (count, platform, claimed, overseen_by) are left out of the raw
-event, so re-importing a newer release never erases what a moderator added.
+Fields CNS does not have (count, platform, claimed, claimed_distance_km, overseen_by) are
+left out of the raw event, so re-importing a newer release never erases what a moderator
+added.
 
 Only F1, `Date` and `Missile Type` are needed to keep a row. Any other cell that cannot be
 read (a coordinate, a measure, a launch time) is set aside in `EventRow.unreadable` and

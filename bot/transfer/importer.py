@@ -37,14 +37,14 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot import validation
 from bot.errors import LaunchWatchError, ValidationError
+from bot.fields import specs
 from bot.i18n import N_, _
-from bot.models import Event, Reaction
+from bot.models import EVENT_DEFAULTS, Event, Reaction, differs
 from bot.services import (
     Scope,
     TimelineFilter,
@@ -92,7 +92,7 @@ MAX_BATCH = 5000
 #: Fields a row cannot be imported without: a bad one skips the row.
 _ESSENTIAL = ("date", "category", "external_id")
 #: Fields `validation.event` fills in itself when blank.
-_DEFAULTED = ("outcome", "confidence", "region")
+_DEFAULTED = tuple(EVENT_DEFAULTS)
 
 #: The fields `find_reaction_by_content` compares: two reactions alike in these are one
 #: statement, whatever else differs.
@@ -348,7 +348,7 @@ class _Importer:
         return {
             f: text
             for f, text in notes.items()
-            if last.get(f) != text or _differs(current.get(f), values.get(f))
+            if last.get(f) != text or differs(current.get(f), values.get(f))
         }
 
     async def _flush(self) -> None:
@@ -497,7 +497,7 @@ def _without(raw: dict[str, Any], fields: Mapping[str, str], existing: Event | N
 
 
 #: Event fields `_without` may copy from a stored event.
-_STORED = frozenset(Event.__dataclass_fields__) - {"date", "sources"}
+_STORED = frozenset(specs(Event)) - {"date", "sources"}
 
 
 def _validated(raw: dict[str, Any], existing: Event | None, reason: str | None) -> Validated:
@@ -538,7 +538,7 @@ def _same(
     """Would these validated values leave the event as it is? (As `_apply` compares.)"""
     current = event.as_record()
     for column, new in values.items():
-        if column != "confidence" and _differs(current.get(column), new):
+        if column != "confidence" and differs(current.get(column), new):
             return False
     if reason is not None:
         if not event.retracted or event.retraction_reason != reason:
@@ -546,17 +546,6 @@ def _same(
     elif event.confidence != values["confidence"]:
         return False
     return [s.as_dict() for s in event.sources] == sources
-
-
-def _differs(old: Any, new: Any) -> bool:
-    if isinstance(old, int | float) and isinstance(new, int | float):
-        return float(old) != float(new)
-    if isinstance(old, str) and isinstance(new, str) and old.endswith("Z"):
-        try:
-            return datetime.fromisoformat(old) != datetime.fromisoformat(new)
-        except ValueError:
-            return old != new
-    return bool(old != new)
 
 
 def _content(values: Mapping[str, Any]) -> tuple[Any, ...]:

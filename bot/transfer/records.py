@@ -45,24 +45,16 @@ from bot.transfer.parsing import (
 from db import Store
 
 #: `Event.as_record()`'s keys, in order: the CSV header.
-EVENT_FIELDS = (
-    "id", "guild_id", "external_id", "occurred_on", "date_precision", "occurred_at", "actor",
-    "category", "name", "count", "platform", "launch_site", "latitude", "longitude",
-    "landing_area", "distance_km", "apogee_km", "outcome", "claimed", "overseen_by", "region",
-    "summary", "confidence", "retraction_reason", "created_by", "created_at", "updated_at",
-    "revision", "sources",
-)  # fmt: skip
+EVENT_FIELDS = models.EVENT_RECORD
 REACTION_FIELDS = (
     "id", "guild_id", "event_id", "event_external_id", "since", "until", "actor", "actor_kind",
     "speaker", "speaker_title", "affiliation", "stance", "summary", "quote", "said_on",
     "created_by", "created_at", "sources",
 )  # fmt: skip
 STORE_ASSIGNED = ("id", "guild_id", "created_by", "created_at", "updated_at", "revision")
-_DATE_FIELDS = ("occurred_on", "date_precision", "occurred_at")
+_DATE_FIELDS = models.DATE_COLUMNS
 #: Event fields passed to the services as they are (the date and confidence need care).
-_PLAIN_EVENT_FIELDS = tuple(
-    f for f in models.EDITABLE_FIELDS if f not in ("date", "confidence")
-)  # fmt: skip
+_PLAIN_EVENT_FIELDS = tuple(f for f in models.EDITABLE_FIELDS if f not in ("date", "confidence"))
 _REACTION_INPUT = (
     "since", "until", "actor", "actor_kind", "speaker", "speaker_title", "affiliation",
     "stance", "summary", "quote", "said_on",

@@ -34,7 +34,7 @@ async def settled(store: Store, timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         async with store.read() as q:
-            if not await q.count_deliveries("pending"):
+            if not await q.deliveries.count("pending"):
                 return
         assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
         await asyncio.sleep(0.02)

@@ -16,6 +16,7 @@ import asyncio
 import signal
 import sys
 from collections import Counter
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def config_for(db: Path) -> Config:
 
 async def deliveries(store: Store, event_id: int) -> list[dict[str, Any]]:
     async with store.read() as q:
-        return await q.deliveries_for_event(event_id)
+        return [asdict(d) for d in await q.deliveries.for_event(event_id)]
 
 
 def pending_but_posted(emulator: Emulator, rows: list[dict[str, Any]]) -> set[str]:
@@ -216,7 +217,7 @@ async def age(store: Store, emulator: Emulator, minutes: float) -> None:
             "SELECT id, first_attempt_at FROM delivery WHERE first_attempt_at IS NOT NULL"
         ):
             earlier = datetime.fromisoformat(row["first_attempt_at"]) - timedelta(minutes=minutes)
-            await q.update_delivery(row["id"], {"first_attempt_at": now_iso(earlier)})
+            await q.deliveries.update(row["id"], first_attempt_at=now_iso(earlier))
     nonces = emulator.routes.store.nonces
     for key, (message_id, at) in list(nonces.items()):
         nonces[key] = (message_id, at - minutes * 60)
@@ -426,7 +427,7 @@ async def test_notices_and_digests_past_the_nonce_window_are_found_not_resent(
         finally:
             undo()
         async with store.read() as q:
-            assert await q.count_deliveries("pending") == 3
+            assert await q.deliveries.count("pending") == 3
         await age(store, discord_emulator, 6)
     posts = discord_emulator.posts_per_channel()
     async with running_bot(config_for(db), discord_emulator) as second:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ EVENT = {
 
 async def deliveries(store: Store, event_id: int) -> list[dict[str, Any]]:
     async with store.read() as q:
-        return await q.deliveries_for_event(event_id)
+        return [asdict(d) for d in await q.deliveries.for_event(event_id)]
 
 
 def limited(emulator: Emulator) -> int:
@@ -300,7 +301,7 @@ async def settled_or(store: Store, give_up: Callable[[], bool], timeout: float =
     deadline = asyncio.get_running_loop().time() + timeout
     while not give_up():
         async with store.read() as q:
-            if not await q.count_deliveries("pending"):
+            if not await q.deliveries.count("pending"):
                 return
         assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
         await asyncio.sleep(0.02)

@@ -113,9 +113,9 @@ async def digest_rows(store: Store) -> list[dict[str, Any]]:
 
 async def last_digest_at(store: Store, sub: Subscription) -> str | None:
     async with store.read() as q:
-        row = await q.get_subscription(sub.id)
+        row = await q.subscriptions.get(sub.id)
     assert row is not None
-    value: str | None = row["last_digest_at"]
+    value: str | None = row.last_digest_at
     return value
 
 
@@ -343,7 +343,7 @@ async def test_the_repeated_hour_of_an_autumn_night_posts_one_digest(
             assert job is not None
             await job.func(*job.args)  # as APScheduler's CronTrigger would: fire at both
             async with bot.store.read() as q:
-                assert await q.count_deliveries("pending") == 0
+                assert await q.deliveries.count("pending") == 0
     [digest] = discord_emulator.messages(ALERTS_CHANNEL_ID)
     assert digest.embeds[0]["title"] == "Daily launch digest · Sun 27 Oct 2024"
     assert f"#{event.id}`" in text(digest)

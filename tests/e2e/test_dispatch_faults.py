@@ -30,6 +30,7 @@ from bot.sandbox.harness import SandboxBot, sandbox_config
 from bot.sandbox.world import SANDBOX_GUILD_ID, add_feed_channels
 from bot.services import Scope
 from db import Store
+from db.base import Aggregate
 from db.queries import Queries
 from tests.e2e.support import settled, until
 
@@ -63,34 +64,38 @@ class Faults:
             raise InjectedError(f"injected: database is locked ({point})")
 
 
-def point_of(name: str, args: tuple[Any, ...], result: Any) -> str | None:
+def point_of(name: str, values: dict[str, Any], result: Any) -> str | None:
     """The fault point of a query call; None for a claim that found nothing (a sweep)."""
-    if name == "claim_deliveries":
+    if name == "deliveries.claim":
         return name if result else None
-    if name == "update_delivery":
-        values = args[1]
-        tag = f"status={values['status']}" if "status" in values else next(iter(values))
+    if name == "deliveries.update":
+        changes = [k for k in values if k != "pending_only"]
+        tag = f"status={values['status']}" if "status" in values else changes[0]
         return f"{name}:{tag}"
     return name
 
 
 class FaultyQueries:
-    """A `Queries` whose calls run, then fail where the plan says (a failed write inside a
-    transaction is rolled back with it, as if the statement itself had failed)."""
+    """A `Queries` (or one of its aggregates) whose calls run, then fail where the plan says
+    (a failed write inside a transaction is rolled back with it, as if the statement
+    itself had failed)."""
 
-    def __init__(self, inner: Queries, faults: Faults, points: list[str]) -> None:
+    def __init__(self, inner: Any, faults: Faults, points: list[str], prefix: str = "") -> None:
         self._inner = inner
         self._faults = faults
         self._points = points
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
+        if isinstance(attr, Aggregate):
+            return FaultyQueries(attr, self._faults, self._points, f"{self._prefix}{name}.")
         if not callable(attr) or name.startswith("_"):
             return attr
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             result = await attr(*args, **kwargs)
-            point = point_of(name, args, result)
+            point = point_of(self._prefix + name, kwargs, result)
             if point is not None:
                 self._points.append(point)
                 self._faults.hit(point)
@@ -156,17 +161,20 @@ async def rows(store: Store) -> list[dict[str, Any]]:
 #: the mark as sent (after the post), its COMMIT, a COMMIT that went through unseen, and
 #: the mark failing with the back-off after it (the row is given back by the runner).
 CASES: dict[str, dict[str, tuple[int, ...]]] = {
-    "claim": {"claim_deliveries": (1,)},
-    "claim-commit": {"commit:claim_deliveries": (1,)},
-    "claim-committed-unseen": {"committed:claim_deliveries": (1,)},
-    "read-subscription": {"get_subscription": (2,)},
-    "read-delivery": {"get_delivery": (2,)},
-    "read-event": {"get_event": (2,)},
-    "mark-first-try": {"update_delivery:first_attempt_at": (2,)},
-    "settle": {"update_delivery:status=sent": (2,)},
-    "settle-commit": {"commit:update_delivery:status=sent": (2,)},
-    "settle-committed-unseen": {"committed:update_delivery:status=sent": (2,)},
-    "settle-and-back-off": {"update_delivery:status=sent": (2,), "update_delivery:attempts": (1,)},
+    "claim": {"deliveries.claim": (1,)},
+    "claim-commit": {"commit:deliveries.claim": (1,)},
+    "claim-committed-unseen": {"committed:deliveries.claim": (1,)},
+    "read-subscription": {"subscriptions.get": (2,)},
+    "read-delivery": {"deliveries.get": (2,)},
+    "read-event": {"events.get": (2,)},
+    "mark-first-try": {"deliveries.update:first_attempt_at": (2,)},
+    "settle": {"deliveries.update:status=sent": (2,)},
+    "settle-commit": {"commit:deliveries.update:status=sent": (2,)},
+    "settle-committed-unseen": {"committed:deliveries.update:status=sent": (2,)},
+    "settle-and-back-off": {
+        "deliveries.update:status=sent": (2,),
+        "deliveries.update:attempts": (1,),
+    },
 }
 
 
@@ -221,7 +229,7 @@ async def test_a_row_that_raises_does_not_strand_the_rows_behind_it(
     await services.subscribe(store, SCOPE, channel_id)
     async with bot_over(store, discord_emulator, tmp_path) as (bot, faults):
         assert bot.dispatcher is not None
-        faults.arm({"get_delivery": (1,)})
+        faults.arm({"deliveries.get": (1,)})
         for day in range(EVENTS):
             await services.add_event(
                 store, SCOPE, {"date": f"2024-03-1{day}", "category": "srbm", "summary": f"L{day}."}

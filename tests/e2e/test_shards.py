@@ -119,7 +119,7 @@ async def test_two_shard_processes_post_each_alert_and_digest_once(
                 )
             assert emulator.duplicate_posts() == [] and emulator.rate_limited() == []
             async with store.read() as q:
-                assert await q.count_deliveries("pending") == 0
+                assert await q.deliveries.count("pending") == 0
             for process in processes:  # SIGTERM closes each process cleanly, and soon
                 process.send_signal(signal.SIGTERM)
             codes = [await asyncio.wait_for(p.wait(), 15) for p in processes]

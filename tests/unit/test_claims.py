@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import services
+from bot.models import Delivery
 from bot.services import Scope
 from db import Store
 
@@ -31,27 +32,29 @@ async def test_a_shard_claims_only_its_guilds(store: Store) -> None:
     await queue(store, SHARD_0_GUILD, range(100, 103))
     await queue(store, SHARD_1_GUILD, range(200, 204))
     async with store.transaction() as q:
-        mine = await q.claim_deliveries(NOW, LATER, 100, shards=[0], shard_count=2)
-    assert sorted(r["channel_id"] for r in mine) == [100, 101, 102]
+        mine = await q.deliveries.claim(NOW, LATER, 100, shards=[0], shard_count=2)
+    assert sorted(r.channel_id for r in mine) == [100, 101, 102]
     async with store.transaction() as q:
-        theirs = await q.claim_deliveries(NOW, LATER, 100, shards=[1], shard_count=2)
-    assert sorted(r["channel_id"] for r in theirs) == [200, 201, 202, 203]
+        theirs = await q.deliveries.claim(NOW, LATER, 100, shards=[1], shard_count=2)
+    assert sorted(r.channel_id for r in theirs) == [200, 201, 202, 203]
 
 
 async def test_a_claimed_row_is_not_claimed_again_until_released(store: Store) -> None:
     """Claimed rows are invisible to other claims; releasing them (a restart) frees them."""
     await queue(store, SHARD_1_GUILD, range(300, 305))
     async with store.transaction() as q:
-        first = await q.claim_deliveries(NOW, LATER, 3)
+        first = await q.deliveries.claim(NOW, LATER, 3)
     async with store.transaction() as q:
-        second = await q.claim_deliveries(NOW, LATER, 100)
-        again = await q.claim_deliveries(NOW, LATER, 100)
+        second = await q.deliveries.claim(NOW, LATER, 100)
+        again = await q.deliveries.claim(NOW, LATER, 100)
     assert len(first) == 3 and len(second) == 2 and again == []
-    assert {r["id"] for r in first}.isdisjoint(r["id"] for r in second)
+    assert {r.id for r in first}.isdisjoint(r.id for r in second)
     async with store.transaction() as q:
-        assert await q.next_due_at(NOW) is None  # nothing unclaimed: the dispatcher may sleep
-        assert await q.release_claims() == 5
-        assert len(await q.claim_deliveries(NOW, LATER, 100)) == 5
+        assert (
+            await q.deliveries.next_due_at(NOW) is None
+        )  # nothing unclaimed: the dispatcher may sleep
+        assert await q.deliveries.release_claims() == 5
+        assert len(await q.deliveries.claim(NOW, LATER, 100)) == 5
 
 
 async def test_concurrent_claims_never_share_a_row(store: Store) -> None:
@@ -60,7 +63,7 @@ async def test_concurrent_claims_never_share_a_row(store: Store) -> None:
 
     async def claim() -> set[int]:
         async with store.transaction() as q:
-            return {r["id"] for r in await q.claim_deliveries(NOW, LATER, 25)}
+            return {r.id for r in await q.deliveries.claim(NOW, LATER, 25)}
 
     a, b = await asyncio.gather(claim(), claim())
     assert a.isdisjoint(b) and len(a | b) == 40
@@ -79,7 +82,7 @@ async def backlog(store: Store, channel_id: int, n: int, *, at: str = "2024-01-0
         for i in range(n)
     ]  # fmt: skip
     async with store.transaction() as q:
-        await q.insert_deliveries(rows)
+        await q.deliveries.add([Delivery(**r) for r in rows])
         found = await q.conn.fetchall(
             "SELECT id FROM delivery WHERE channel_id = ? ORDER BY id", [channel_id]
         )
@@ -92,8 +95,8 @@ async def test_claims_take_the_channels_in_turn(store: Store) -> None:
     busy = await backlog(store, 500, 10)
     quiet = [(await backlog(store, c, 1))[0] for c in (501, 502)]
     async with store.transaction() as q:
-        rows = await q.claim_deliveries(NOW, LATER, 4)
-    assert {r["id"] for r in rows} == {busy[0], *quiet, busy[1]}
+        rows = await q.deliveries.claim(NOW, LATER, 4)
+    assert {r.id for r in rows} == {busy[0], *quiet, busy[1]}
 
 
 async def test_a_channel_holds_at_most_its_share_of_claims(store: Store) -> None:
@@ -101,25 +104,25 @@ async def test_a_channel_holds_at_most_its_share_of_claims(store: Store) -> None
     only as its earlier ones are settled, while other channels' rows are claimed at once."""
     busy = await backlog(store, 600, 20)
     async with store.transaction() as q:
-        first = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
-    assert [r["id"] for r in first] == busy[:5]
+        first = await q.deliveries.claim(NOW, LATER, 100, per_channel=5)
+    assert [r.id for r in first] == busy[:5]
     [quiet] = await backlog(store, 601, 1)
     async with store.transaction() as q:
-        second = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
+        second = await q.deliveries.claim(NOW, LATER, 100, per_channel=5)
         for delivery_id in busy[:2]:
-            await q.update_delivery(delivery_id, {"status": "sent"})
-        third = await q.claim_deliveries(NOW, LATER, 100, per_channel=5)
-    assert [r["id"] for r in second] == [quiet]
-    assert [r["id"] for r in third] == busy[5:7]
+            await q.deliveries.update(delivery_id, status="sent")
+        third = await q.deliveries.claim(NOW, LATER, 100, per_channel=5)
+    assert [r.id for r in second] == [quiet]
+    assert [r.id for r in third] == busy[5:7]
 
 
 async def test_a_row_in_back_off_holds_no_share(store: Store) -> None:
     """A row waiting out a back-off is not in flight: the channel's due rows are claimed."""
     busy = await backlog(store, 700, 4)
     async with store.transaction() as q:
-        await q.update_delivery(busy[0], {"next_attempt_at": LATER})
-        rows = await q.claim_deliveries(NOW, LATER, 100, per_channel=3)
-    assert [r["id"] for r in rows] == busy[1:4]
+        await q.deliveries.update(busy[0], next_attempt_at=LATER)
+        rows = await q.deliveries.claim(NOW, LATER, 100, per_channel=3)
+    assert [r.id for r in rows] == busy[1:4]
 
 
 async def test_next_due_at_leaves_out_rows_already_due(store: Store) -> None:
@@ -127,10 +130,10 @@ async def test_next_due_at_leaves_out_rows_already_due(store: Store) -> None:
     due then and left unclaimed (their channel is full) must not wake it at once."""
     busy = await backlog(store, 800, 3)
     async with store.transaction() as q:
-        await q.update_delivery(busy[2], {"next_attempt_at": LATER})
-        assert await q.next_due_at(NOW) == LATER
-        await q.update_delivery(busy[2], {"next_attempt_at": NOW})
-        assert await q.next_due_at(NOW) is None
+        await q.deliveries.update(busy[2], next_attempt_at=LATER)
+        assert await q.deliveries.next_due_at(NOW) == LATER
+        await q.deliveries.update(busy[2], next_attempt_at=NOW)
+        assert await q.deliveries.next_due_at(NOW) is None
 
 
 async def test_claims_are_given_back_by_row_or_by_claim(store: Store) -> None:
@@ -138,11 +141,11 @@ async def test_claims_are_given_back_by_row_or_by_claim(store: Store) -> None:
     back whole by its stamp. Rows already settled keep their outcome."""
     ids = await backlog(store, 900, 4)
     async with store.transaction() as q:
-        await q.claim_deliveries(NOW, LATER, 2)
-        await q.claim_deliveries(NOW, SECOND, 2)
-        await q.update_delivery(ids[3], {"status": "sent"})
-        assert await q.release_deliveries(claimed_until=LATER) == 2
-        assert await q.release_deliveries(ids[2:], next_attempt_at=LATER) == 1
+        await q.deliveries.claim(NOW, LATER, 2)
+        await q.deliveries.claim(NOW, SECOND, 2)
+        await q.deliveries.update(ids[3], status="sent")
+        assert await q.deliveries.release(claimed_until=LATER) == 2
+        assert await q.deliveries.release(ids[2:], next_attempt_at=LATER) == 1
         found = await q.conn.fetchall(
             "SELECT * FROM delivery WHERE channel_id = ? ORDER BY id", [900]
         )

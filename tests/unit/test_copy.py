@@ -95,10 +95,12 @@ async def seed(store: Store, scope: Scope) -> None:
     await queue_test_alert(store, scope, 4001, now=NOW)
     await _feeds_and_drafts(store, scope)
     async with store.transaction() as q:
-        pending = await q.claim_deliveries("9999", "9999", 1)
-        await q.update_delivery(
-            pending[0]["id"],
-            {"status": "sent", "message_id": 1300000000000000777, "sent_at": "2024-02-05T12:00Z"},
+        pending = await q.deliveries.claim("9999", "9999", 1)
+        await q.deliveries.update(
+            pending[0].id,
+            status="sent",
+            message_id=1300000000000000777,
+            sent_at="2024-02-05T12:00Z",
         )
     await update_settings(
         store,

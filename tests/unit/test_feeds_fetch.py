@@ -87,11 +87,11 @@ async def test_last_modified_round_trip(server: FeedServer, fetcher: Fetcher) ->
 
 
 async def test_user_agent_names_launchwatch(server: FeedServer, fetcher: Fetcher) -> None:
-    """Site owners can tell who is polling them and where to read about it."""
+    """Site owners can tell who is polling them and what it is."""
     server.serve("/feed", RSS)
     await fetcher.fetch(server.url("/feed"))
     agent = server.requests[0].headers["User-Agent"]
-    assert agent.startswith("LaunchWatch/0.1.0 (+https://")
+    assert agent == "LaunchWatch/0.1.0 (feed reader of a Discord alert bot)"
 
 
 async def test_server_error_is_a_typed_failure(server: FeedServer, fetcher: Fetcher) -> None:

@@ -60,7 +60,7 @@ async def test_a_moderators_write_gets_in_while_an_alerting_import_runs(tmp_path
         between = [n for n in seen if 0 < n < EVENTS]
         assert between, f"the bot's writes got in only before or after the import: {seen}"
         async with bot.read() as q:
-            assert await q.count_deliveries("pending") == EVENTS * CHANNELS
+            assert await q.deliveries.count("pending") == EVENTS * CHANNELS
         live = await services.list_events(bot, GUILD, TimelineFilter(category="icbm"))
         assert len(live) == len(seen)
     finally:

@@ -15,11 +15,13 @@ from typing import Any
 import asyncpg
 import pytest
 
+from bot.models import Delivery, Revision
 from db import Store, open_store
+from db.events import EventFilter
 from db.postgres import PostgresStore, translate
-from db.queries import EventFilter, ReactionFilter
+from db.reactions import ReactionFilter
 from db.store import migrations
-from tests.conftest import GUILD, postgres_schema, postgres_test_url
+from tests.conftest import GUILD, insert_row, postgres_schema, postgres_test_url
 
 STAMP = "2024-02-02T03:00:00+00:00"
 TABLES = (
@@ -78,25 +80,27 @@ def event(**overrides: Any) -> dict[str, Any]:
 async def queue_delivery(store: Store, channel_id: int = 501) -> None:
     """One event, one subscription and its alert, committed in one transaction."""
     async with store.transaction() as q:
-        event_id = await q.insert_event(event())
-        sub_id = await q.upsert_subscription(
-            {"guild_id": GUILD, "channel_id": channel_id, "created_at": STAMP}
+        event_id = await insert_row(q, "event", event())
+        sub_id = await insert_row(
+            q, "subscription", {"guild_id": GUILD, "channel_id": channel_id, "created_at": STAMP}
         )
-        await q.insert_deliveries(
+        await q.deliveries.add(
             [
-                {
-                    "subscription_id": sub_id,
-                    "guild_id": GUILD,
-                    "channel_id": channel_id,
-                    "event_id": event_id,
-                    "revision": 1,
-                    "kind": "alert",
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": STAMP,
-                    "nonce": f"a{event_id}.1",
-                    "created_at": STAMP,
-                }
+                Delivery(
+                    **{
+                        "subscription_id": sub_id,
+                        "guild_id": GUILD,
+                        "channel_id": channel_id,
+                        "event_id": event_id,
+                        "revision": 1,
+                        "kind": "alert",
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": STAMP,
+                        "nonce": f"a{event_id}.1",
+                        "created_at": STAMP,
+                    }
+                )
             ]
         )
 
@@ -193,40 +197,40 @@ class TestConstraints:
         for bad in ({"category": "rocket"}, {"count": 0}, {"distance_km": -1}):
             with pytest.raises(asyncpg.CheckViolationError):
                 async with pg.transaction() as q:
-                    await q.insert_event(event(**bad))
+                    await insert_row(q, "event", event(**bad))
 
         assert await sql(pg, "SELECT * FROM event") == []
 
     async def test_a_revision_of_a_missing_event_is_refused(self, pg: PostgresStore) -> None:
         with pytest.raises(asyncpg.ForeignKeyViolationError):
             async with pg.transaction() as q:
-                await q.insert_revisions(
+                await q.events.add_revisions(
                     [
-                        {
-                            "event_id": 999,
-                            "revision": 1,
-                            "changed_by": None,
-                            "changed_at": STAMP,
-                            "field": "created",
-                            "old": None,
-                            "new": None,
-                        }
+                        Revision(
+                            event_id=999,
+                            revision=1,
+                            changed_by=None,
+                            changed_at=STAMP,
+                            field="created",
+                            old=None,
+                            new=None,
+                        )
                     ]
                 )
 
     async def test_external_id_is_unique_per_guild(self, pg: PostgresStore) -> None:
         async with pg.transaction() as q:
-            await q.insert_event(event(external_id="cns:245"))
-            await q.insert_event(event(external_id="cns:245", guild_id=GUILD + 1))
+            await insert_row(q, "event", event(external_id="cns:245"))
+            await insert_row(q, "event", event(external_id="cns:245", guild_id=GUILD + 1))
         with pytest.raises(asyncpg.UniqueViolationError):
             async with pg.transaction() as q:
-                await q.insert_event(event(external_id="cns:245"))
+                await insert_row(q, "event", event(external_id="cns:245"))
 
     async def test_a_nonce_longer_than_discord_allows_is_refused(self, pg: PostgresStore) -> None:
         async with pg.transaction() as q:
-            event_id = await q.insert_event(event())
-            sub_id = await q.upsert_subscription(
-                {"guild_id": GUILD, "channel_id": 501, "created_at": STAMP}
+            event_id = await insert_row(q, "event", event())
+            sub_id = await insert_row(
+                q, "subscription", {"guild_id": GUILD, "channel_id": 501, "created_at": STAMP}
             )
         with pytest.raises(asyncpg.CheckViolationError):
             async with pg.transaction() as q:
@@ -240,11 +244,11 @@ class TestConstraints:
         """Discord ids (up to 2**63 - 1) round-trip: ids and snowflakes are BIGINT."""
         big = 2**63 - 1
         async with pg.transaction() as q:
-            await q.upsert_settings(big, {"log_channel_id": big, "moderator_role_ids": [big]})
+            await q.settings.update(big, {"log_channel_id": big, "moderator_role_ids": [big]})
         async with pg.read() as q:
-            row = await q.get_settings(big)
+            row = await q.settings.get(big)
         assert row is not None
-        assert (row["guild_id"], row["log_channel_id"], row["moderator_role_ids"]) == (
+        assert (row.guild_id, row.log_channel_id, row.moderator_role_ids) == (
             big,
             big,
             [big],
@@ -294,10 +298,10 @@ class TestNotify:
         await pg.listen(wake)
 
         async with pg.transaction() as q:
-            await q.insert_event(event())
+            await insert_row(q, "event", event())
         with pytest.raises(RuntimeError):
             async with pg.transaction() as q:
-                await q.insert_deliveries([])
+                await q.deliveries.add([])
                 q.wrote_deliveries = True
                 raise RuntimeError("boom")
         await asyncio.sleep(0.3)
@@ -362,14 +366,14 @@ class TestCollation:
     async def test_partial_dates_sort_year_month_day(self, pg: PostgresStore) -> None:
         async with pg.transaction() as q:
             for day in ("2024-01-25", "2024", "2023-12-31", "2024-01"):
-                await q.insert_event(event(occurred_on=day))
+                await insert_row(q, "event", event(occurred_on=day))
         async with pg.read() as q:
-            rows = await q.list_events(EventFilter([GUILD]), 10)
+            rows = await q.events.timeline(EventFilter([GUILD]), 10)
             # a partial `until` with `~` covers its whole month: 2024-01~ >= 2024-01-25
-            inside = await q.list_events(EventFilter([GUILD], "2024-01", "2024-01~"), 10)
+            inside = await q.events.timeline(EventFilter([GUILD], "2024-01", "2024-01~"), 10)
 
-        assert [r["occurred_on"] for r in rows] == ["2023-12-31", "2024", "2024-01", "2024-01-25"]
-        assert [r["occurred_on"] for r in inside] == ["2024-01", "2024-01-25"]
+        assert [r.occurred_on for r in rows] == ["2023-12-31", "2024", "2024-01", "2024-01-25"]
+        assert [r.occurred_on for r in inside] == ["2024-01", "2024-01-25"]
 
     async def test_date_and_time_columns_are_collated_c(self, pg: PostgresStore) -> None:
         rows = await sql(
@@ -390,22 +394,24 @@ class TestPortable:
     async def test_events_without_a_time_come_first_within_their_day(self, store: Store) -> None:
         """SQLite sorts NULL first, PostgreSQL last, unless the query says."""
         async with store.transaction() as q:
-            timed = await q.insert_event(
-                event(date_precision="minute", occurred_at="2024-02-02T10:00:00+00:00")
+            timed = await insert_row(
+                q, "event", event(date_precision="minute", occurred_at="2024-02-02T10:00:00+00:00")
             )
-            untimed = await q.insert_event(event())
+            untimed = await insert_row(q, "event", event())
         async with store.read() as q:
-            listed = [r["id"] for r in await q.list_events(EventFilter([GUILD]), 10)]
-            latest = [r["id"] for r in await q.latest_events(EventFilter([GUILD]), 10)]
-            every = [r["id"] for r in await q.all_events([GUILD])]
+            listed = [r.id for r in await q.events.timeline(EventFilter([GUILD]), 10)]
+            latest = [r.id for r in await q.events.latest(EventFilter([GUILD]), 10)]
+            every = [r.id for r in await q.events.of_guilds([GUILD])]
 
         assert listed == latest == every == [untimed, timed]
 
     async def test_undated_reactions_come_first_for_their_actor(self, store: Store) -> None:
         async with store.transaction() as q:
-            event_id = await q.insert_event(event())
+            event_id = await insert_row(q, "event", event())
             ids = [
-                await q.insert_reaction(
+                await insert_row(
+                    q,
+                    "reaction",
                     {
                         "guild_id": GUILD,
                         "event_id": event_id,
@@ -414,47 +420,37 @@ class TestPortable:
                         "summary": "s",
                         "created_at": STAMP,
                         **extra,
-                    }
+                    },
                 )
                 for extra in ({"said_on": "2024-02-03"}, {})
             ]
         async with store.read() as q:
-            rows = await q.list_reactions(ReactionFilter([GUILD], event_id=event_id), 10)
+            rows = await q.reactions.page(ReactionFilter([GUILD], event_id=event_id), 10)
 
-        assert [r["id"] for r in rows] == ids[::-1]
+        assert [r.id for r in rows] == ids[::-1]
 
     async def test_search_treats_wildcards_as_text(self, store: Store) -> None:
         """`LIKE ? ESCAPE '\\'` means the same on both: `%` and `_` match only themselves."""
         async with store.transaction() as q:
-            hit = await q.insert_event(event(summary="Range 100% of claims, site_a"))
-            await q.insert_event(event(summary="Range 1000 km, siteXa"))
+            hit = await insert_row(q, "event", event(summary="Range 100% of claims, site_a"))
+            await insert_row(q, "event", event(summary="Range 1000 km, siteXa"))
         async with store.read() as q:
-            rows = await q.search_events([GUILD], ["100%", "site_a"], 10)
+            rows = await q.search.events([GUILD], ["100%", "site_a"], 10)
 
-        assert [r["id"] for r in rows] == [hit]
+        assert [r.id for r in rows] == [hit]
 
     async def test_numbers_for_text_are_stored_as_text(self, store: Store) -> None:
-        """As SQLite's column affinity does, a number written to a TEXT column reads back
-        as text (asyncpg alone would refuse it)."""
+        """A changed number is recorded as text on both backends (the revision's
+        constructor writes it so; asyncpg would refuse a number for a TEXT column)."""
         async with store.transaction() as q:
-            event_id = await q.insert_event(event())
-            await q.insert_revisions(
-                [
-                    {
-                        "event_id": event_id,
-                        "revision": 2,
-                        "changed_by": None,
-                        "changed_at": STAMP,
-                        "field": "count",
-                        "old": 1,
-                        "new": 2.5,
-                    }
-                ]
+            event_id = await insert_row(q, "event", event())
+            await q.events.add_revisions(
+                [Revision.change(event_id, 2, None, STAMP, "count", 1, 2.5)]
             )
         async with store.read() as q:
-            rows = await q.revisions(event_id)
+            rows = await q.events.revisions(event_id)
 
-        assert [(r["old"], r["new"]) for r in rows] == [("1", "2.5")]
+        assert [(r.old, r.new) for r in rows] == [("1", "2.5")]
 
 
 class TestPlaceholders:

@@ -337,7 +337,7 @@ class TestAlerts:
 
         async def pending() -> int:
             async with store.read() as q:
-                return await q.count_deliveries("pending")
+                return await q.deliveries.count("pending")
 
         store.on_commit.append(lambda: woken.append(1))
         await add(store, scope)

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.models import Delivery, Revision, Source
 from db import Store, open_store
 from db.store import migrations
-from tests.conftest import GUILD
+from tests.conftest import GUILD, insert_row
 
 #: The data model (docs/architecture.md, "Data model"): every table and the fields it
 #: names (sources live in `source`).
@@ -97,12 +98,14 @@ def event_row(**overrides: Any) -> dict[str, Any]:
 
 async def insert_event(store: Store, **overrides: Any) -> int:
     async with store.transaction() as q:
-        return await q.insert_event(event_row(**overrides))
+        return await insert_row(q, "event", event_row(**overrides))
 
 
 async def insert_subscription(store: Store, channel_id: int = 501) -> int:
     async with store.transaction() as q:
-        return await q.upsert_subscription(
+        return await insert_row(
+            q,
+            "subscription",
             {
                 "guild_id": GUILD,
                 "channel_id": channel_id,
@@ -110,7 +113,7 @@ async def insert_subscription(store: Store, channel_id: int = 501) -> int:
                 "categories": [],
                 "actors": ["DPRK"],
                 "created_at": STAMP,
-            }
+            },
         )
 
 
@@ -205,17 +208,17 @@ class TestConnection:
         """The store refuses rows that point at an event that does not exist."""
         with pytest.raises(sqlite3.IntegrityError):
             async with store.transaction() as q:
-                await q.insert_revisions(
+                await q.events.add_revisions(
                     [
-                        {
-                            "event_id": 999,
-                            "revision": 1,
-                            "changed_by": None,
-                            "changed_at": STAMP,
-                            "field": "created",
-                            "old": None,
-                            "new": None,
-                        }
+                        Revision(
+                            event_id=999,
+                            revision=1,
+                            changed_by=None,
+                            changed_at=STAMP,
+                            field="created",
+                            old=None,
+                            new=None,
+                        )
                     ]
                 )
 
@@ -225,18 +228,18 @@ class TestConnection:
         """An event's sources and revisions go with it."""
         event_id = await insert_event(store)
         async with store.transaction() as q:
-            await q.insert_sources("event", event_id, [{"url": "https://example.org/a"}])
-            await q.insert_revisions(
+            await q.events.sources.add([(event_id, Source(url="https://example.org/a"))])
+            await q.events.add_revisions(
                 [
-                    {
-                        "event_id": event_id,
-                        "revision": 1,
-                        "changed_by": None,
-                        "changed_at": STAMP,
-                        "field": "created",
-                        "old": None,
-                        "new": None,
-                    }
+                    Revision(
+                        event_id=event_id,
+                        revision=1,
+                        changed_by=None,
+                        changed_at=STAMP,
+                        field="created",
+                        old=None,
+                        new=None,
+                    )
                 ]
             )
             await q.conn.execute("DELETE FROM event WHERE id = ?", [event_id])
@@ -248,7 +251,9 @@ class TestConnection:
         """An error part-way through a unit of work rolls back all of it."""
         with pytest.raises(RuntimeError):
             async with store.transaction() as q:
-                await q.insert_event(
+                await insert_row(
+                    q,
+                    "event",
                     {
                         "guild_id": GUILD,
                         "occurred_on": "2024",
@@ -259,7 +264,7 @@ class TestConnection:
                         "summary": "x",
                         "created_at": STAMP,
                         "updated_at": STAMP,
-                    }
+                    },
                 )
                 raise RuntimeError("boom")
 
@@ -327,15 +332,15 @@ class TestRows:
         sub_id = await insert_subscription(store)
 
         async with store.read() as q:
-            row = await q.get_subscription(sub_id)
+            row = await q.subscriptions.get(sub_id)
 
         assert row is not None
-        assert (row["regions"], row["categories"], row["actors"]) == (
+        assert (row.regions, row.categories, row.actors) == (
             ["korean-peninsula"],
             [],
             ["DPRK"],
         )
-        assert (row["mode"], row["state"], row["min_confidence"]) == (
+        assert (row.mode, row.state, row.min_confidence) == (
             "instant",
             "active",
             "disputed",
@@ -348,10 +353,10 @@ class TestRows:
 
         for _ in range(2):
             async with store.transaction() as q:
-                await q.insert_deliveries([delivery(sub_id, event_id)])
+                await q.deliveries.add([Delivery(**delivery(sub_id, event_id))])
 
         async with store.read() as q:
-            assert await q.count_deliveries() == 1
+            assert await q.deliveries.count() == 1
 
     async def test_a_nonce_longer_than_discord_allows_is_refused(self, store: Store) -> None:
         """Discord accepts nonces of at most 25 characters; the store enforces it."""
@@ -360,10 +365,10 @@ class TestRows:
 
         with pytest.raises(sqlite3.IntegrityError):
             async with store.transaction() as q:
-                await q.insert_deliveries([delivery(sub_id, event_id, nonce="n" * 26)])
+                await q.deliveries.add([Delivery(**delivery(sub_id, event_id, nonce="n" * 26))])
 
         async with store.read() as q:
-            assert await q.count_deliveries() == 0
+            assert await q.deliveries.count() == 0
 
     async def test_commit_with_deliveries_wakes_the_dispatcher(self, store: Store) -> None:
         """Listeners are called after a commit that queued deliveries, not after others."""
@@ -374,7 +379,7 @@ class TestRows:
         assert woken == []
 
         async with store.transaction() as q:
-            await q.insert_deliveries([delivery(sub_id, event_id)])
+            await q.deliveries.add([Delivery(**delivery(sub_id, event_id))])
 
         assert woken == ["wake"]
 
@@ -478,8 +483,8 @@ class TestCancellation:
 
             async def work() -> None:
                 async with single.transaction() as q:
-                    await q.insert_event(event_row(external_id="cancelled-1"))
-                    await q.insert_event(event_row(external_id="cancelled-2"))
+                    await insert_row(q, "event", event_row(external_id="cancelled-1"))
+                    await insert_row(q, "event", event_row(external_id="cancelled-2"))
 
             task = asyncio.create_task(work())
             hits = arm(task)

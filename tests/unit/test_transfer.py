@@ -48,7 +48,7 @@ async def _events(store: Store, scope: Scope) -> dict[str, Event]:
 
 async def _deliveries(store: Store) -> int:
     async with store.read() as q:
-        return await q.count_deliveries()
+        return await q.deliveries.count()
 
 
 @pytest.fixture
