@@ -173,7 +173,7 @@ def _terms(text: str | Sequence[str] | None) -> list[str]:
     parts = text.split(",") if isinstance(text, str) else list(text or [])
     out: list[str] = []
     for part in parts:
-        term = " ".join(str(part).split())
+        term = " ".join(str(part).replace("`", "").split())  # shown as code: no backticks
         if not term:
             continue
         if len(term) > MAX_TERM_LENGTH:
