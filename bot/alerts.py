@@ -244,6 +244,26 @@ def digest(
     )
 
 
+def broken_reason(code: int) -> str:
+    """Why a subscription broke, from Discord's error code, and what to do about it: stored
+    with the subscription and shown in `/alerts list`."""
+    if code == 10003:
+        return _(
+            "The channel no longer exists (Discord error 10003). Unsubscribe it, or subscribe "
+            "another channel."
+        )
+    if code == 50001:
+        return _(
+            "LaunchWatch cannot see this channel (Discord error 50001 Missing Access). Give it "
+            "View Channel there, then /alerts resume."
+        )
+    return _(
+        "LaunchWatch lacks a permission in this channel (Discord error 50013 Missing "
+        "Permissions): it needs Send Messages, Embed Links and Read Message History. Grant "
+        "them, then /alerts resume."
+    )
+
+
 def unknown_outcome(reason: str, detail: str | None = None) -> str:
     """Why a delivery was not sent when it may already be in its channel (shown by /alerts list)."""
     if reason == "no_history":

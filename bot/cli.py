@@ -167,6 +167,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help='print {"events": [...], "reactions": [...]}'
     )
     text.set_defaults(func=cmd_drafts_from_text)
+    listed = drafts.add_parser("list", help="the drafts waiting for a moderator, oldest first")
+    listed.add_argument("--json", action="store_true", help="print a JSON array of drafts")
+    _guild(listed)
+    listed.set_defaults(func=cmd_drafts_list)
+
+    feeds = sub.add_parser("feeds", help="the feeds a guild watches").add_subparsers(
+        dest="feeds_command", metavar="ACTION", required=True
+    )
+    feed_add = feeds.add_parser("add", help="watch a feed (RSS, Atom or JSON Feed)")
+    feed_add.add_argument("url", help="the feed's address, http:// or https://")
+    feed_add.add_argument("--every", metavar="DURATION", help="how often: 15m (default), 1h, 2h")
+    feed_add.add_argument("--name", help="what to call it (default: its address)")
+    _guild(feed_add)
+    feed_add.set_defaults(func=cmd_feeds_add)
+    feed_list = feeds.add_parser("list", help="each feed: state, last success, items, reason")
+    _guild(feed_list)
+    feed_list.set_defaults(func=cmd_feeds_list)
+    poll = feeds.add_parser("poll", help="poll the feeds and store the drafts")
+    poll.add_argument(
+        "--once", action="store_true", required=True, help="poll every active feed once, then stop"
+    )
+    _guild(poll)
+    poll.set_defaults(func=cmd_feeds_poll)
     return parser
 
 
@@ -582,6 +605,73 @@ def cmd_drafts_from_text(args: argparse.Namespace, config: Config) -> int:
             )
         )
     return 0
+
+
+def cmd_drafts_list(args: argparse.Namespace, config: Config) -> int:
+    """The guild's pending drafts; they become events only through a moderator's click."""
+    from bot.services.drafts import list_drafts
+
+    async def work(store: Any) -> int:
+        drafts = await list_drafts(store, _scope(args, config))
+        if args.json:
+            print(json.dumps([_draft_record(d) for d in drafts], ensure_ascii=False, indent=2))
+        else:
+            print(render("cli/drafts_list.j2", drafts=drafts))
+        return 0
+
+    return _with_store(config, work)
+
+
+def _draft_record(d: Any) -> dict[str, Any]:
+    keys = ("id", "kind", "event_id", "status", "origin", "title", "fields", "evidence", "sources")
+    return {k: getattr(d, k) for k in keys} | {"created_at": d.created_at}
+
+
+def cmd_feeds_add(args: argparse.Namespace, config: Config) -> int:
+    from bot.services.feeds import add_feed
+
+    async def work(store: Any) -> int:
+        feed = await add_feed(
+            store, _scope(args, config), args.url, every=args.every, name=args.name
+        )
+        print(render("cli/feeds.j2", added=feed, feeds=None, reports=None))
+        return 0
+
+    return _with_store(config, work)
+
+
+def cmd_feeds_list(args: argparse.Namespace, config: Config) -> int:
+    from bot.services.feeds import list_feeds
+
+    async def work(store: Any) -> int:
+        feeds = await list_feeds(store, _scope(args, config))
+        print(render("cli/feeds.j2", added=None, feeds=feeds, reports=None))
+        return 0
+
+    return _with_store(config, work)
+
+
+def cmd_feeds_poll(args: argparse.Namespace, config: Config) -> int:
+    """Poll every active feed of the guild once; the drafts wait for review (the bot posts
+    them to the review channel when it runs)."""
+    from bot.drafting.configured import article_reader, extractor
+    from bot.feeds import Fetcher
+    from bot.services.feeds import poll_all
+
+    async def work(store: Any) -> int:
+        allowed, timeout = config.get("feeds", "allow_hosts"), config.get("feeds", "timeout")
+        async with Fetcher(allowed, timeout=timeout) as fetcher:
+            reports = await poll_all(
+                store,
+                fetcher,
+                _scope(args, config).guild_id,
+                extractor=extractor(config),
+                article=article_reader(config, fetcher),
+            )
+        print(render("cli/feeds.j2", added=None, feeds=None, reports=reports))
+        return 0
+
+    return _with_store(config, work)
 
 
 def store_setting(args: argparse.Namespace, config: Config, url: str) -> str:

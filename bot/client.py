@@ -26,6 +26,8 @@ from bot.digest import DigestScheduler
 from bot.dispatch import Dispatcher
 from bot.i18n import _
 from bot.pictures import Renderer
+from bot.polling import Drafting
+from bot.review import DraftButton
 from bot.services import Scope
 from bot.services.pictures import Pictures
 from bot.tree import LaunchWatchTree
@@ -79,6 +81,7 @@ class LaunchWatch(commands.AutoShardedBot):
         #: Charts and maps, drawn in a worker process (its own unless `renderer` is given).
         self.pictures = Pictures(renderer)
         self._warming: asyncio.Task[None] | None = None
+        self.drafting: Drafting | None = None
 
     @property
     def store(self) -> Store:
@@ -104,7 +107,7 @@ class LaunchWatch(commands.AutoShardedBot):
         await self.ensure_store()
         # The picture worker starts and warms (about a second) while the bot connects.
         self._warming = asyncio.create_task(self.pictures.start(), name="launchwatch-pictures")
-        self.add_dynamic_items(ReactionsButton)
+        self.add_dynamic_items(ReactionsButton, DraftButton)
         for name in extensions():
             await self.load_extension(name)
         self.scheduler.start()
@@ -117,6 +120,8 @@ class LaunchWatch(commands.AutoShardedBot):
             owns=self.owns_guild,
         )
         await self.digests.rebuild()
+        self.drafting = Drafting(self)
+        await self.drafting.start()
         self.dispatcher = Dispatcher(self, self.store, self.config)
         self.dispatcher.pictures = self.pictures
         await self.dispatcher.start()
@@ -149,6 +154,9 @@ class LaunchWatch(commands.AutoShardedBot):
             self.dispatcher = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.drafting is not None:
+            await self.drafting.close()
+            self.drafting = None
         await super().close()
         if self._warming is not None:
             await self._warming  # start() never raises: let the worker come up, then stop it

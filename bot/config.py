@@ -81,6 +81,14 @@ def _endpoints(v: Any) -> str | None:
     return None
 
 
+def _port(v: Any) -> str | None:
+    return None if 0 <= v <= 65535 else "must be a TCP port, 1 to 65535 (0: any free port)"
+
+
+def _extractor(v: Any) -> str | None:
+    return None if v in ("rules", "openai") else 'must be "rules" or "openai"'
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
     "discord": {
         "token": Key("str", ""),
@@ -107,9 +115,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "default_digest_time": Key("str", "08:00", _clock),
     },
     "logging": {"level": Key("str", "INFO", _level)},
-    "sandbox": {"db": Key("str", "sandbox.db"), "settle": Key("float", 0.3, _positive)},
-    "feeds": {"allow_hosts": Key("strs", [], _endpoints)},
+    "sandbox": {
+        "db": Key("str", "sandbox.db"),
+        "settle": Key("float", 0.3, _positive),
+        "feed_port": Key("int", 8765, _port),
+    },
+    "feeds": {"allow_hosts": Key("strs", [], _endpoints), "timeout": Key("float", 10.0, _positive)},
+    "drafting": {
+        "fetch_articles": Key("bool", False),
+        "extractor": Key("str", "rules", _extractor),
+        "openai_url": Key("str", ""),
+        "openai_model": Key("str", ""),
+        "openai_api_key": Key("str", ""),
+        "openai_timeout": Key("float", 30.0, _positive),
+    },
 }
+
+#: Settings never shown in a message: a value given for them is "the value given".
+SECRETS = frozenset({"token", "openai_api_key"})
 
 _EXAMPLES = {
     "str": '"text"',
@@ -236,7 +259,7 @@ def _coerce(
     section: str, key: str, spec: Key, raw: Any, *, from_env: bool, shown: str | None = None
 ) -> Any:
     name = shown or f"[{section}] {key}"
-    secret = key == "token"
+    secret = key in SECRETS
 
     def bad(why: str) -> ConfigError:
         if secret:

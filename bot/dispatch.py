@@ -550,7 +550,7 @@ class Dispatcher:
 
     async def _break(self, row: Delivery, sub: Subscription, code: int) -> None:
         """Mark the subscription broken with a reason people can act on, and tell the log channel."""
-        reason = broken_reason(code)
+        reason = alerts.broken_reason(code)
         async with self.store.transaction() as q:
             await q.subscriptions.set_state(sub.id, "broken", reason)
             await q.deliveries.skip_pending(sub.id, SKIPPED + "the subscription is broken")
@@ -579,26 +579,6 @@ class Dispatcher:
             log.warning(
                 "could not tell log channel %s about a broken subscription: %s", log_channel, exc
             )
-
-
-def broken_reason(code: int) -> str:
-    """Why a subscription broke, from Discord's error code, and what to do about it: stored
-    with the subscription and shown in `/alerts list`."""
-    if code == 10003:
-        return _(
-            "The channel no longer exists (Discord error 10003). Unsubscribe it, or subscribe "
-            "another channel."
-        )
-    if code == 50001:
-        return _(
-            "LaunchWatch cannot see this channel (Discord error 50001 Missing Access). Give it "
-            "View Channel there, then /alerts resume."
-        )
-    return _(
-        "LaunchWatch lacks a permission in this channel (Discord error 50013 Missing "
-        "Permissions): it needs Send Messages, Embed Links and Read Message History. Grant "
-        "them, then /alerts resume."
-    )
 
 
 class _Skip(Exception):

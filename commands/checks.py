@@ -69,7 +69,13 @@ class ModeratorCog(commands.GroupCog):
             raise NotModerator(self.permission_label, self.moderator_role_allowed)
         # These commands write. A write can wait for the store (an import holding SQLite's
         # lock), so answer Discord within its 3 seconds first; the answer follows up.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if self.defers(interaction):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        return True
+
+    def defers(self, interaction: discord.Interaction) -> bool:
+        """Whether the check defers the command: all but one that opens a modal, which must
+        be the first answer (`/draft text`)."""
         return True
 
 

@@ -117,6 +117,44 @@ class Settings(
         text = _("LaunchWatch will report broken subscriptions in {channel}.")
         await answer_privately(interaction, text.format(channel=channel.mention))
 
+    @app_commands.command(
+        name="review-channel",
+        description="Where drafts from feeds and /draft are posted for review",
+    )
+    @app_commands.describe(
+        channel="A channel moderators read; drafts wait in /draft list without one"
+    )
+    async def review_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel
+    ) -> None:
+        from bot.services.drafts import set_review_channel
+        from commands.alerts import missing_permissions
+
+        assert interaction.guild is not None
+        missing = missing_permissions(channel, interaction.guild.me, None)
+        if missing:
+            where, lacks = "#" + md(channel.name), ", ".join(missing)
+            if len(missing) == 1:
+                fix = _(
+                    "LaunchWatch can't post drafts in {channel}: it lacks {permission} there. "
+                    "Grant it in the channel's permissions, then try again."
+                ).format(channel=where, permission=lacks)
+            else:
+                fix = _(
+                    "LaunchWatch can't post drafts in {channel}: it lacks {permissions} there. "
+                    "Grant them in the channel's permissions, then try again."
+                ).format(channel=where, permissions=lacks)
+            raise ValidationError("channel", fix)
+        await set_review_channel(self.bot.store, self.bot.scope(interaction), channel.id)
+        if self.bot.drafting is not None:
+            await self.bot.drafting.post()  # drafts that were waiting go there now
+        text = _(
+            "Drafts from feeds and `/draft` are posted in {channel}, each with Confirm, Edit "
+            "and Dismiss. Only members allowed `/event` may press them; nothing is published "
+            "without a click."
+        )
+        await answer_privately(interaction, text.format(channel=channel.mention))
+
 
 async def setup(bot: LaunchWatch) -> None:
     await bot.add_cog(Settings(bot))

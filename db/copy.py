@@ -27,6 +27,10 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("subscription", "id"),
     ("delivery", "id"),
     ("guild_settings", "guild_id"),
+    ("feed", "id"),
+    ("feed_item", "id"),
+    ("draft", "id"),
+    ("draft_settings", "guild_id"),
 )
 BATCH = 1000
 

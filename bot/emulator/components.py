@@ -26,7 +26,8 @@ def find_component(components: list[dict[str, Any]], custom_id: str) -> dict[str
 def submitted(component: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """A modal component as the client submits it; text inputs carry the typed value.
 
-    ``values`` are keyed by the input's custom_id or by its label.
+    ``values`` are keyed by the input's custom_id or by its label; an input not named keeps
+    the value the modal filled it with (as a person who leaves it alone submits it).
     """
     kind = component.get("type")
     if kind == ACTION_ROW:
@@ -37,6 +38,7 @@ def submitted(component: dict[str, Any], values: dict[str, str]) -> dict[str, An
         return {"type": kind, "component": submitted(inner, values)}
     if kind == TEXT_INPUT:
         custom_id = component["custom_id"]
-        value = values.get(custom_id, values.get(component.get("label") or "", ""))
+        shown = str(component.get("value") or "")
+        value = values.get(custom_id, values.get(component.get("label") or "", shown))
         return {"type": kind, "custom_id": custom_id, "value": value}
     return {"type": kind, "id": component.get("id", 0)}

@@ -165,6 +165,9 @@ class Emulator(UserActions):
         task = asyncio.create_task(client.connect(reconnect=True), name="emulated-client")
         try:
             await self.wait_ready(timeout=timeout)
+            # The gateway remembers shards a client made ready before (a restarted client on
+            # the same emulator): wait for this client's own READY too.
+            await asyncio.wait_for(client.wait_until_ready(), timeout)
             yield client
         finally:
             await client.close()

@@ -19,9 +19,15 @@ from typing import TextIO
 from bot.config import Config
 from bot.emulator.api import Emulator
 from bot.sandbox.console import SETTLE, Console
+from bot.sandbox.feeds import SandboxFeeds
 from bot.sandbox.lines import LineSource, script_source, typed_line
 from bot.sandbox.transcript import words, wrap
-from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
+from bot.sandbox.world import (
+    MODERATOR_USER_ID,
+    SANDBOX_GUILD_ID,
+    add_review_channel,
+    sandbox_world,
+)
 
 
 @contextlib.contextmanager
@@ -70,14 +76,21 @@ async def sandbox_session(
     store = await open_store(bot_config.database_url)
     try:
         with logging_to(log_path):
-            emulator = Emulator(sandbox_world())
+            world = sandbox_world()
+            add_review_channel(world)
+            emulator = Emulator(world)
             await emulator.start()
             emulator.patch_discord()
+            feeds = SandboxFeeds(int(config.get("sandbox", "feed_port")))
+            await feeds.start()
+            allowed = [*bot_config.get("feeds", "allow_hosts"), feeds.endpoint]
+            bot_config = bot_config.replace("feeds", "allow_hosts", allowed)
             try:
                 async with running_bot(bot_config, emulator, store=store) as bot:
                     files = db.with_name(f"{db.stem}-files")  # beside the store
                     console = Console(emulator, out, settle=settle, files=files)
                     console.say(*wrap(words("started", db, log_path, fresh), console.width))
+                    console.say(*wrap(words("feed_server", feeds.url), console.width))
                     if fresh:
                         scope = Scope(SANDBOX_GUILD_ID, MODERATOR_USER_ID)
                         console.say(words("seeded", await seed_example(bot.store, scope)))
@@ -87,6 +100,7 @@ async def sandbox_session(
                     console.report_violations()  # the command sync, before the first line
                     status = await console.run(source, echo=echo)
             finally:
+                await feeds.stop()
                 await emulator.stop()
     finally:
         await store.close()

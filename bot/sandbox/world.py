@@ -15,13 +15,14 @@ SANDBOX_BOT_USER_ID = SANDBOX_APPLICATION_ID  # modern bots share their applicat
 SANDBOX_TOKEN = "sandbox-bot-token"
 GENERAL_CHANNEL_ID = 1200000000000000011
 ALERTS_CHANNEL_ID = 1200000000000000012
+REVIEW_CHANNEL_ID = 1200000000000000013
 MODERATOR_ROLE_ID = 1200000000000000021
 ADMIN_ROLE_ID = 1200000000000000022
 BOT_ROLE_ID = 1200000000000000023
 MEMBER_USER_ID = 1200000000000000031
 MODERATOR_USER_ID = 1200000000000000032
 ADMIN_USER_ID = 1200000000000000033
-MODERATOR_COMMANDS = ("event", "reaction", "alerts")
+MODERATOR_COMMANDS = ("event", "reaction", "alerts", "feeds", "draft")
 
 BOT_PERMISSIONS = (
     Perm.VIEW_CHANNEL
@@ -70,3 +71,12 @@ def add_feed_channels(world: World, n: int, guild_id: int = SANDBOX_GUILD_ID) ->
     for i, channel_id in enumerate(ids):
         guild.channels[channel_id] = Channel(channel_id, guild_id, f"feed-{i}")
     return ids
+
+
+def add_review_channel(world: World, guild_id: int = SANDBOX_GUILD_ID) -> int:
+    """Add `#review`, where moderators review drafts (the sandbox session and the e2e tests
+    of drafting); its id is `REVIEW_CHANNEL_ID`."""
+    guild = world.guild(guild_id)
+    assert guild is not None, f"no guild {guild_id} in the world"
+    guild.channels[REVIEW_CHANNEL_ID] = Channel(REVIEW_CHANNEL_ID, guild_id, "review", position=2)
+    return REVIEW_CHANNEL_ID

@@ -85,7 +85,7 @@ async def test_editing_the_claim_corrects_the_alert_with_a_notice(
         "To Sea of Japan · 1,000 km · claimed 1,200 km"
     )
     assert notice.message_reference["message_id"] == str(original.id)
-    assert "claimed distance km: — → 1200.0" in notice.content
+    assert "Claimed distance: — → 1,200 km" in notice.content
     launch = await discord_emulator.invoke("launch", {"event": str(eid)}, user="member")
     assert "claimed distance km: — → 1,200" in shown(launch)
 

@@ -26,7 +26,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot import cli, dispatch, models
+from bot import alerts, cli, models
 from bot.client import LaunchWatch
 from bot.config import SCHEMA, load_config
 from bot.digest import next_due, period_key, render_digest
@@ -155,7 +155,7 @@ async def more_posts(bot: LaunchWatch) -> list[Said]:
             post = await render_digest(bot.store, subscription, period_key(subscription, due))
             assert post is not None and post.embed is not None
             said.append(Said(f"{every} digest", _embed_text(post.embed)))
-    said += [Said(f"broken {code}", dispatch.broken_reason(code)) for code in (10003, 50001)]
+    said += [Said(f"broken {code}", alerts.broken_reason(code)) for code in (10003, 50001)]
 
     class Anything(app_commands.Transformer):
         pass

@@ -17,6 +17,7 @@ from bot import services
 from bot.client import LaunchWatch
 from bot.emulator.api import Channel, Emulator, InvokeResult, MessageRecord, Overwrite, World
 from bot.emulator.world import new_snowflake
+from bot.feeds import DEFAULT_TERMS
 from bot.sandbox.world import (
     ALERTS_CHANNEL_ID,
     GENERAL_CHANNEL_ID,
@@ -72,6 +73,10 @@ SERIES = {
     "until": "2024-03",
 }
 #: Data the tour writes besides the seed (channel and role names, ids are found by pattern).
+#: Articles handed to /draft file: one new launch, one that updates a seeded event.
+ARTICLE = "North Korea fired a short-range ballistic missile from Sunan on 18 March 2024."
+UPDATE = "North Korea fired cruise missiles from Kim Chaek on 2 February 2024, flying 200 km."
+
 DATA = [
     *(str(v) for v in FULL_EVENT.values()),
     *(str(v) for v in PLAIN_EVENT.values()),
@@ -89,6 +94,13 @@ DATA = [
     "Moderator",
     "Nobody",
     "Nowhere",
+    # Feeds and drafts: a feed's name, files and their texts, the (English) watch terms.
+    "Wire",
+    "wire.pdf",
+    "someday",
+    ARTICLE,
+    UPDATE,
+    *DEFAULT_TERMS,
 ]
 
 
@@ -141,6 +153,15 @@ def broken_service(name: str) -> Iterator[None]:
         yield
     finally:
         setattr(services, name, real)
+
+
+def modal_words(modal: dict[str, Any] | None) -> str:
+    """What a person reads on a form: its title, and each input's label and hint."""
+    assert modal is not None
+    inputs = [row["components"][0] for row in modal["components"]]
+    return "\n".join(
+        [modal["title"], *(i["label"] for i in inputs), *(i.get("placeholder", "") for i in inputs)]
+    )
 
 
 async def tour(emulator: Emulator, bot: LaunchWatch) -> list[Said]:
@@ -322,6 +343,55 @@ async def tour(emulator: Emulator, bot: LaunchWatch) -> list[Said]:
     await until(lambda: len(emulator.messages(GENERAL_CHANNEL_ID)) > posts)  # the log channel
     emulator.fix_channel(ALERTS_CHANNEL_ID)
     await run("alerts list")
+
+    # -- feeds and drafts: /feeds, /draft, the review cards and their buttons ---------------------------------------
+    await run("settings review-channel", {"channel": GENERAL_CHANNEL_ID}, user="admin")
+    await run("feeds list")
+    await run("feeds terms")
+    await run("feeds terms", {"add": "Hwasong", "remove": "rocket"})
+    await run("feeds terms", {"remove": "x" * 70})
+    await run("feeds add", {"url": "ftp://news.example/rss"})
+    await run("feeds add", {"url": "https://news.example/rss", "every": "1m"})
+    await run("feeds add", {"url": "http://192.168.1.20/rss", "name": "Wire"})
+    assert bot.drafting is not None
+    (feed,) = await services.feeds.list_feeds(bot.store, MOD)
+    await bot.drafting.poll(feed.id)  # refused at once: broken, and the log channel is told
+    await run("feeds list")
+    await run("feeds pause", {"feed": str(feed.id)})
+    await run("feeds resume", {"feed": str(feed.id)})
+    await run("feeds remove", {"feed": "Wire"})
+    await run("draft list")
+    await run("draft file", {"file": ("wire.txt", ARTICLE.encode()), "published": "2024-03-18"})
+    await run("draft file", {"file": ("update.txt", UPDATE.encode()), "published": "2024-02-03"})
+    await run(
+        "draft file",
+        {"file": ("nothing.txt", b"Markets rose on Monday."), "published": "2024-03-18"},
+    )
+    await run("draft file", {"file": ("wire.pdf", b"%PDF-1.4")})
+    await run("draft url", {"url": "https://news.example/article"})
+    await run("draft list")
+    await run("draft show", {"draft": "1"})
+    text = await emulator.invoke("draft text", user="moderator")
+    said.append(Said("/draft text's form", modal_words(text.modal)))
+    cards = [
+        m
+        for m in emulator.messages(GENERAL_CHANNEL_ID)
+        if not m.ephemeral and "lw:draft:" in str(m.components)
+    ]
+    first, second = cards[0], cards[1]
+    confirm, edit = (b["custom_id"] for b in first.components[0]["components"][:2])
+    refused = await emulator.click(first, confirm, user="member")
+    said.append(Said("a member's Confirm", visible(refused.message)))
+    form = await emulator.click(first, edit, user="moderator")
+    said.append(Said("the Edit form", modal_words(form.modal)))
+    wrong = await emulator.submit_modal(form, {"draft-date": "someday"}, user="moderator")
+    await wrong.wait_for(lambda r: bool(r.followups), 10)
+    said.append(Said("a bad edit", visible(wrong.followups[-1])))
+    await emulator.click(first, confirm, user="moderator")
+    await until(lambda: not first.components)
+    apply = second.components[0]["components"][0]["custom_id"]
+    await emulator.click(second, apply, user="admin")
+    await until(lambda: not second.components)
 
     # -- every channel post, as it stands at the end ---------------------------------------------------------------
     await settled(bot.store)

@@ -93,6 +93,7 @@ async def seed(store: Store, scope: Scope) -> None:
         },
     )
     await queue_test_alert(store, scope, 4001, now=NOW)
+    await _feeds_and_drafts(store, scope)
     async with store.transaction() as q:
         pending = await q.deliveries.claim("9999", "9999", 1)
         await q.deliveries.update(
@@ -108,6 +109,23 @@ async def seed(store: Store, scope: Scope) -> None:
         default_actor="DPRK",
         timezone="Asia/Seoul",
     )
+
+
+async def _feeds_and_drafts(store: Store, scope: Scope) -> None:
+    """A watched feed with a seen item, a draft, the watch terms and the review channel."""
+    from bot.services.drafts import draft_text, set_review_channel
+    from bot.services.feeds import add_feed, change_watch_terms
+    from db.feeds import FeedQueries
+
+    feed = await add_feed(store, scope, "https://news.example/rss", now=NOW)
+    async with store.transaction() as q:
+        await FeedQueries(q.conn).mark_seen(feed.id, "guid:1", "A launch", True, "2024-02-05")
+    await draft_text(
+        store, scope, "North Korea fired a cruise missile on 4 February 2024.",
+        NOW.date(), origin="text", now=NOW,
+    )  # fmt: skip
+    await change_watch_terms(store, scope, add="Hwasong")
+    await set_review_channel(store, scope, 4002)
 
 
 async def dump(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -250,7 +268,9 @@ def test_cli_copy_prints_tables_and_summary(
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out[:-1]] == [t for t, _ in TABLES]
     assert out[0].split()[1:] == ["4", "rows"]
-    assert out[-1].startswith("Copied ") and "7 tables" in out[-1] and source in out[-1]
+    assert (
+        out[-1].startswith("Copied ") and f"{len(TABLES)} tables" in out[-1] and source in out[-1]
+    )
 
     assert main(["db", "copy", "--from", source, "--to", target]) == 0
     capsys.readouterr()
