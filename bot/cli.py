@@ -623,7 +623,10 @@ def cmd_drafts_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def _draft_record(d: Any) -> dict[str, Any]:
-    keys = ("id", "kind", "event_id", "status", "origin", "title", "fields", "evidence", "sources")
+    keys = (
+        "id", "kind", "event_id", "status", "origin", "title", "fields", "evidence", "sources",
+        "reactions",
+    )  # fmt: skip
     return {k: getattr(d, k) for k in keys} | {"created_at": d.created_at}
 
 

@@ -24,13 +24,14 @@ from rapidfuzz import fuzz, utils
 
 from bot import validation
 from bot.dates import PartialDate
-from bot.drafting import Drafts, draft, event_input
+from bot.drafting import Drafts, draft, event_input, reaction_input
 from bot.drafting.models import EDIT_FIELDS, Change, Draft, Review
 from bot.errors import NotFound, ValidationError
 from bot.i18n import _
 from bot.models import EDITABLE_FIELDS, Event
 from bot.services.context import Scope, now_iso
 from bot.services.events import add_event, get_event, update_event_fields
+from bot.services.reactions import add_reaction, find_reaction_by_content
 from db import Queries, Store
 from db.drafts import DraftQueries
 from db.events import EventFilter
@@ -426,7 +427,13 @@ async def _claim(store: Store, scope: Scope, draft_id: int, status: str, stamp: 
 
 
 async def _settle(
-    store: Store, draft_id: int, event_id: int | None, stamp: str, *, undo: bool = False
+    store: Store,
+    draft_id: int,
+    event_id: int | None,
+    stamp: str,
+    *,
+    undo: bool = False,
+    reactions: list[dict[str, Any]] | None = None,
 ) -> Draft:
     async with store.transaction() as q:
         drafts = DraftQueries(q.conn)
@@ -434,22 +441,73 @@ async def _settle(
             await drafts.undecide(draft_id, stamp)
         else:
             current = await _get(q, draft_id)
-            await drafts.update_draft(
-                draft_id,
-                {
-                    "result_event_id": event_id,
-                    "revision": current.revision + 1,
-                    "updated_at": stamp,
-                },
-            )
+            values: dict[str, Any] = {
+                "result_event_id": event_id,
+                "revision": current.revision + 1,
+                "updated_at": stamp,
+            }
+            if reactions is not None:
+                values["reactions"] = reactions
+            await drafts.update_draft(draft_id, values)
         return await _get(q, draft_id)
+
+
+#: What `record_reactions` notes on each of a decided draft's reactions (not reaction input).
+_OUTCOME_KEYS = ("outcome", "reaction_id", "problem")
+
+
+async def record_reactions(
+    store: Store, scope: Scope, found: Draft, event: Event, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Record the reactions a draft carries through `add_reaction`, validated as a
+    moderator's: as the series the text reports (since/until, event_id None) when it spans
+    several days, else to `event`. The drafts of one article all carry its reactions, so
+    one already recorded is not added again. Each reaction comes back noted: "recorded" or
+    "already" (with its id), or "skipped" with the problem, for the card to name."""
+    out: list[dict[str, Any]] = []
+    for drafted in found.reactions:
+        kept = {k: v for k, v in drafted.items() if k not in _OUTCOME_KEYS}
+        raw = reaction_input(kept)
+        if raw.get("since") is None or raw.get("since") == raw.get("until"):
+            raw.pop("since", None)
+            raw.pop("until", None)
+            raw["event_id"] = event.id
+        raw["sources"] = list(found.sources)
+        try:
+            values, _sources = validation.reaction(raw, now=now)
+            async with store.read() as q:
+                known = await find_reaction_by_content(q, scope.guild_id, values)
+            if known is not None:
+                out.append({**kept, "outcome": "already", "reaction_id": known})
+                continue
+            added = await add_reaction(store, scope, raw, now=now)
+        except ValidationError as exc:
+            log.info("a drafted reaction was skipped: %s: %s", exc.field, exc.fix)
+            out.append({**kept, "outcome": "skipped", "problem": f"{exc.field}: {exc.fix}"})
+            continue
+        out.append({**kept, "outcome": "recorded", "reaction_id": added.id})
+    return out
+
+
+async def _with_reactions(
+    store: Store, scope: Scope, claimed: Draft, event: Event, now: datetime | None
+) -> Draft:
+    """Settle a draft whose event is stored, recording its reactions; the event stands
+    even when recording them fails for another reason than their validation."""
+    try:
+        noted = await record_reactions(store, scope, claimed, event, now=now)
+    except BaseException:
+        await _settle(store, claimed.id, event.id, now_iso(now))
+        raise
+    return await _settle(store, claimed.id, event.id, now_iso(now), reactions=noted)
 
 
 async def confirm_draft(
     store: Store, scope: Scope, draft_id: int, *, now: datetime | None = None
 ) -> tuple[Draft, Event]:
     """A moderator's click: the draft becomes an event through `add_event`, citing its
-    sources, so subscribed channels are alerted as for `/event add`."""
+    sources, so subscribed channels are alerted as for `/event add`; then its reactions
+    (`record_reactions`)."""
     stamp = now_iso(now)
     claimed = await _claim(store, scope, draft_id, "confirmed", stamp)
     raw = {**claimed.fields, "sources": list(claimed.sources)}
@@ -458,14 +516,15 @@ async def confirm_draft(
     except BaseException:
         await _settle(store, claimed.id, None, now_iso(now), undo=True)
         raise
-    return await _settle(store, claimed.id, event.id, now_iso(now)), event
+    return await _with_reactions(store, scope, claimed, event, now), event
 
 
 async def apply_draft(
     store: Store, scope: Scope, draft_id: int, *, now: datetime | None = None
 ) -> tuple[Draft, Event, list[str]]:
     """A moderator's click on an update draft: its changes are made to the event through
-    `update_event_fields`, so every channel alerted about it gets the correction."""
+    `update_event_fields`, so every channel alerted about it gets the correction; then
+    its reactions (`record_reactions`)."""
     found = await get_draft(store, scope, draft_id)
     if found.kind != "update" or found.event_id is None:
         raise ValidationError(
@@ -490,7 +549,7 @@ async def apply_draft(
     except BaseException:
         await _settle(store, claimed.id, None, now_iso(now), undo=True)
         raise
-    return await _settle(store, claimed.id, updated.id, now_iso(now)), updated, changed
+    return await _with_reactions(store, scope, claimed, updated, now), updated, changed
 
 
 def event_raw(event: Event) -> dict[str, Any]:
