@@ -13,30 +13,14 @@ from bot.client import LaunchWatch
 from bot.emulator.api import Emulator
 from bot.pictures import Renderer
 from bot.sandbox.world import MODERATOR_USER_ID, SANDBOX_GUILD_ID, sandbox_world
+from tests.e2e.support import checked_emulator
 
 
 @pytest.fixture
 async def discord_emulator() -> AsyncIterator[Emulator]:
-    """A started emulator with discord.py pointed at it; restored and checked at teardown.
-
-    Teardown fails the test if any body the bot sent broke Discord's contract or limits, or
-    went to a route the contract lacks (``uncovered``); a test that provokes one on purpose
-    asserts it and then clears ``spec_errors``.
-    """
-    from discord.gateway import DiscordWebSocket
-    from discord.http import Route
-
-    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    emulator = Emulator(world=sandbox_world())
-    await emulator.start()
-    emulator.patch_discord()
-    try:
+    """A started emulator over the sandbox world, checked at teardown (`checked_emulator`)."""
+    async with checked_emulator(sandbox_world()) as emulator:
         yield emulator
-    finally:
-        await emulator.stop()
-        assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
-    assert not emulator.emulator_errors, "\n".join(emulator.emulator_errors)
-    assert not emulator.spec_errors, f"bodies Discord would refuse: {emulator.spec_errors}"
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from bot.sandbox.world import REVIEW_CHANNEL_ID, add_review_channel, sandbox_wor
 from bot.services import Scope
 from bot.services.drafts import list_drafts
 from db import Store
-from tests.e2e.support import until
+from tests.e2e.support import checked_emulator, until
 from tests.unit.feeds_support import FeedServer
 
 
@@ -25,22 +25,10 @@ from tests.unit.feeds_support import FeedServer
 async def review_emulator() -> AsyncIterator[Emulator]:
     """As tests/e2e/conftest.py's `discord_emulator`, in a world with #review: restored and
     checked at teardown (no body Discord would refuse)."""
-    from discord.gateway import DiscordWebSocket
-    from discord.http import Route
-
-    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     world = sandbox_world()
     add_review_channel(world)
-    emulator = Emulator(world=world)
-    await emulator.start()
-    emulator.patch_discord()
-    try:
+    async with checked_emulator(world) as emulator:
         yield emulator
-    finally:
-        await emulator.stop()
-        assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
-    assert not emulator.emulator_errors, "\n".join(emulator.emulator_errors)
-    assert not emulator.spec_errors, f"bodies Discord would refuse: {emulator.spec_errors}"
 
 
 def feeds_config(db: Path, server: FeedServer, **drafting: Any) -> Config:

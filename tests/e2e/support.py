@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
-from bot.emulator.api import InvokeResult
+from bot.emulator.api import Emulator, InvokeResult, World
 from db import Store
 
 
@@ -38,3 +39,25 @@ async def settled(store: Store, timeout: float = 20.0) -> None:
                 return
         assert asyncio.get_running_loop().time() < deadline, "deliveries still pending"
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def checked_emulator(world: World) -> AsyncIterator[Emulator]:
+    """A started emulator over `world` with discord.py pointed at it; restored and checked on
+    the way out: the test fails if any body the bot sent broke Discord's contract or limits,
+    or went to a route the contract lacks (a test that provokes one on purpose asserts it and
+    then clears ``spec_errors``)."""
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    emulator = Emulator(world=world)
+    await emulator.start()
+    emulator.patch_discord()
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+        assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == (base, gateway)
+    assert not emulator.emulator_errors, "\n".join(emulator.emulator_errors)
+    assert not emulator.spec_errors, f"bodies Discord would refuse: {emulator.spec_errors}"
