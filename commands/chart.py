@@ -14,7 +14,7 @@ from bot.pictures.specs import CountMode, Period
 from bot.services import TimelineFilter
 from bot.services.pictures import Rendered
 from bot.transformers import Since, Until, check_range
-from commands.options import CATEGORY_CHOICES
+from commands.options import CATEGORY_CHOICES, FILTER_HELP
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -35,10 +35,7 @@ class Chart(commands.GroupCog, group_name="chart", group_description="Launches a
         name="timeline", description="A bar chart of launches per month, quarter or year"
     )
     @app_commands.describe(
-        since="From this date: 2024, 2024-01 or 2024-01-25",
-        until="Up to this date, inclusive: 2024, 2024-01 or 2024-01-25",
-        category="Only this kind of launch",
-        actor="Only launches by this actor, e.g. DPRK",
+        **FILTER_HELP,
         by="One bar per month, quarter or year (default: whichever suits the period)",
         count="Count launches (default) or the missiles they fired",
     )
@@ -69,9 +66,7 @@ class Chart(commands.GroupCog, group_name="chart", group_description="Launches a
         name="map", description="A map of every launch site, sized by launches, by category"
     )
     @app_commands.describe(
-        since="From this date: 2024, 2024-01 or 2024-01-25",
-        until="Up to this date, inclusive: 2024, 2024-01 or 2024-01-25",
-        category="Only this kind of launch",
+        **{k: FILTER_HELP[k] for k in ("since", "until", "category")},
     )
     @app_commands.choices(category=CATEGORY_CHOICES)
     async def map(

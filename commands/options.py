@@ -1,4 +1,5 @@
-"""Choices shared by the families' options: stored values, shown as people write them."""
+"""Options shared by the families: stored values as choices people read, and the help of
+the filters that /timeline and /chart share."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def choices(values: Iterable[str]) -> list[app_commands.Choice[str]]:
 
 #: `/timeline category` and `/event add category`.
 CATEGORY_CHOICES = choices(CATEGORIES)
+
+#: Help text of the filters `/timeline`, `/chart timeline` and `/chart map` share.
+FILTER_HELP = {
+    "since": "From this date: 2024, 2024-01 or 2024-01-25",
+    "until": "Up to this date, inclusive: 2024, 2024-01 or 2024-01-25",
+    "category": "Only this kind of launch",
+    "actor": "Only launches by this actor, e.g. DPRK",
+}

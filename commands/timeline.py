@@ -13,7 +13,7 @@ from bot.embeds import COLOURS, NEUTRAL, embed
 from bot.services import TimelineFilter
 from bot.transformers import Since, Until, check_range
 from bot.views import TIMEOUT, send_paged
-from commands.options import CATEGORY_CHOICES
+from commands.options import CATEGORY_CHOICES, FILTER_HELP
 
 if TYPE_CHECKING:
     from bot.client import LaunchWatch
@@ -28,10 +28,7 @@ class Timeline(commands.Cog):
         name="timeline", description="Launches in date order, oldest first, with their sources"
     )
     @app_commands.describe(
-        since="From this date: 2024, 2024-01 or 2024-01-25",
-        until="Up to this date, inclusive: 2024, 2024-01 or 2024-01-25",
-        category="Only this kind of launch",
-        actor="Only launches by this actor, e.g. DPRK",
+        **FILTER_HELP,
         region="Only this region, e.g. korean-peninsula",
     )
     @app_commands.choices(category=CATEGORY_CHOICES)
